@@ -1,0 +1,133 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+
+namespace SparkReco.Core.Configuration;
+
+/// <summary>
+/// Every setting of a run, read once and validated before any work starts. Each section reads
+/// its own keys (with defaults and descriptions) so adding a stage means adding a section here.
+/// </summary>
+public sealed record JobSettings(
+    InputSettings Input,
+    OutputSettings Output,
+    EngineSettings Engine,
+    CleanSettings Clean,
+    AffinitySettings Affinity)
+{
+    public static JobSettings Read(IConfiguration configuration)
+    {
+        var reader = new SettingsReader(configuration);
+        var settings = Read(reader);
+        reader.ThrowIfInvalid();
+        return settings;
+    }
+
+    /// <summary>All settings with defaults and descriptions (read from an empty configuration).</summary>
+    public static IReadOnlyCollection<SettingInfo> Describe()
+    {
+        var reader = new SettingsReader(new ConfigurationBuilder().Build());
+        Read(reader);
+        return reader.Known;
+    }
+
+    private static JobSettings Read(SettingsReader r)
+    {
+        var input = InputSettings.Read(r);
+        var output = OutputSettings.Read(r);
+        var engine = EngineSettings.Read(r);
+        var clean = CleanSettings.Read(r);
+        var affinity = AffinitySettings.Read(r);
+        return new JobSettings(input, output, engine, clean, affinity);
+    }
+
+    /// <summary>SHA-256 of the effective settings, so a manifest says exactly which configuration made it.</summary>
+    public string Hash()
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(this);
+        return Convert.ToHexStringLower(SHA256.HashData(json));
+    }
+
+    public override string ToString() => Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(this));
+}
+
+/// <summary>Where the input lives and how its columns are named.</summary>
+public sealed record InputSettings(string? Events, string? Items, string? Follows, ColumnMapping Columns)
+{
+    public static InputSettings Read(SettingsReader r) => new(
+        r.GetOptionalString("Input:Events", "Engagement events: a Parquet file, a folder of part files or Hive-style partitions (required for run and validate)."),
+        r.GetOptionalString("Input:Items", "Optional item metadata (item_id, category, creator_id) as Parquet."),
+        r.GetOptionalString("Input:Follows", "Optional follow graph (follower_id, followee_id) as Parquet."),
+        ColumnMapping.Read(r));
+}
+
+/// <summary>Maps contract column names to the names used in the user's files.</summary>
+public sealed record ColumnMapping(
+    string UserId, string ItemId, string EventType, string EventTime, string Weight,
+    string Category, string CreatorId, string FollowerId, string FolloweeId)
+{
+    public static ColumnMapping Read(SettingsReader r)
+    {
+        string Col(string name, string contract, string file) =>
+            r.GetString($"Input:Columns:{name}", contract, $"Column in the {file} file holding `{contract}`.");
+        return new ColumnMapping(
+            Col("UserId", "user_id", "events"),
+            Col("ItemId", "item_id", "events and items"),
+            Col("EventType", "event_type", "events"),
+            Col("EventTime", "event_time", "events"),
+            Col("Weight", "weight", "events (optional column)"),
+            Col("Category", "category", "items"),
+            Col("CreatorId", "creator_id", "items"),
+            Col("FollowerId", "follower_id", "follows"),
+            Col("FolloweeId", "followee_id", "follows"));
+    }
+}
+
+public sealed record OutputSettings(string Path)
+{
+    public static OutputSettings Read(SettingsReader r) => new(
+        r.GetString("Output:Path", "output", "Folder that receives one sub-folder of Parquet per table, manifest.json and _SUCCESS."));
+}
+
+public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimit, string? TempDirectory)
+{
+    public static readonly string[] Kinds = ["duckdb", "spark"];
+
+    public static EngineSettings Read(SettingsReader r)
+    {
+        var kind = r.GetString("Engine:Kind", "duckdb", "Engine that runs the stages.", Kinds);
+        var threads = r.GetInt("Engine:Threads", 0, "DuckDB worker threads; 0 = one per core.", 0, 1024);
+        var memory = r.GetOptionalString("Engine:MemoryLimit", "DuckDB memory limit such as 8GB; empty = DuckDB's default (80% of RAM). Work beyond it spills to TempDirectory.");
+        if (memory is not null && !System.Text.RegularExpressions.Regex.IsMatch(memory, @"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+            r.Problem("Engine:MemoryLimit", memory, "a size such as 512MB or 8GB");
+        var temp = r.GetOptionalString("Engine:TempDirectory", "Folder for the engine's file-backed database and spill files; empty = a folder under the system temp directory.");
+        return new EngineSettings(kind, threads, memory, temp);
+    }
+}
+
+public sealed record CleanSettings(string UnknownEventTypes, string InvalidRows, int BotMaxEventsPerUser, int LookbackDays)
+{
+    public static readonly string[] Policies = ["fail", "drop"];
+
+    public static CleanSettings Read(SettingsReader r) => new(
+        r.GetString("Clean:UnknownEventTypes", "fail", "Events whose type has no weight in Affinity:EventWeights: fail the run, or drop and count them.", Policies),
+        r.GetString("Clean:InvalidRows", "fail", "Rows with a null key, a null time, or a time before 1990 or after as_of: fail the run, or drop and count them.", Policies),
+        r.GetInt("Clean:BotMaxEventsPerUser", 0, "Users with more events than this in the window are treated as bots and removed; 0 = off.", 0),
+        r.GetInt("Clean:LookbackDays", 0, "Only events in (as_of - LookbackDays, as_of] are used; 0 = all history.", 0));
+}
+
+public sealed record AffinitySettings(DateTime? AsOf, double HalfLifeDays, IReadOnlyDictionary<string, double> EventWeights)
+{
+    public static readonly IReadOnlyDictionary<string, double> DefaultWeights =
+        new SortedDictionary<string, double>(StringComparer.Ordinal) { ["view"] = 1, ["like"] = 2, ["comment"] = 3, ["share"] = 4 };
+
+    public static AffinitySettings Read(SettingsReader r)
+    {
+        var asOf = r.GetTimestamp("Affinity:AsOf", "Reference time of the run (ISO-8601, UTC). Fixing it makes reruns identical; empty = the latest event time in the input.");
+        var halfLife = r.GetDouble("Affinity:HalfLifeDays", 30, "An event's weight halves every this many days before as_of.", 0.001, 100_000);
+        var weights = r.GetDoubleMap("Affinity:EventWeights", DefaultWeights, "Weight of each event type; the keys are the known event types.", 0, 1e6);
+        if (weights.Count == 0) r.Problem("setting 'Affinity:EventWeights' is empty; give at least one event type with a weight, e.g. \"view\": 1.");
+        return new AffinitySettings(asOf, halfLife, weights);
+    }
+}

@@ -1,0 +1,82 @@
+using SparkReco.Core.Configuration;
+using SparkReco.Core.Engine;
+using SparkReco.Core.Sql;
+
+namespace SparkReco.Core.Stages;
+
+/// <summary>
+/// A named step of the job: reads named tables, produces one table. Most stages are one SQL
+/// statement (<see cref="SqlStage"/>); model stages fit on the driver and then run SQL.
+/// </summary>
+public interface IStage
+{
+    string Name { get; }
+
+    /// <summary>One line for <c>plan</c> and logs: what the table holds and its grain.</summary>
+    string Description { get; }
+
+    /// <summary>Tables this stage reads; the DAG orders stages by these.</summary>
+    IReadOnlyList<string> Inputs { get; }
+
+    /// <summary>Whether the produced table is published; false for intermediate tables.</summary>
+    bool IsOutput { get; }
+
+    /// <summary>Columns that order the published rows (deterministic files for identical reruns).</summary>
+    IReadOnlyList<string> OutputOrder { get; }
+
+    /// <summary>Whether the stage runs with these settings and inputs (e.g. evaluation only when configured).</summary>
+    bool IsEnabled(StageContext context) => true;
+
+    /// <summary>The SQL the stage runs, as it would be pasted into a SQL console.</summary>
+    IEnumerable<string> RenderSql(StageContext context);
+
+    /// <summary>Runs the stage and returns the produced table's row count.</summary>
+    Task<long> RunAsync(IEngine engine, StageContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>A stage that is one <c>SELECT</c> materialised as its output table.</summary>
+public abstract class SqlStage : IStage
+{
+    public abstract string Name { get; }
+    public abstract string Description { get; }
+    public abstract IReadOnlyList<string> Inputs { get; }
+    public virtual bool IsOutput => false;
+    public virtual IReadOnlyList<string> OutputOrder => [];
+    public virtual bool IsEnabled(StageContext context) => true;
+
+    /// <summary>The <c>SELECT</c> that defines the stage's table.</summary>
+    public abstract string Render(StageContext context);
+
+    public IEnumerable<string> RenderSql(StageContext context) => [$"CREATE OR REPLACE TABLE {context.Dialect.Quote(Name)} AS\n{Render(context)}"];
+
+    public Task<long> RunAsync(IEngine engine, StageContext context, CancellationToken cancellationToken) =>
+        engine.CreateTableAsync(Name, Render(context), cancellationToken);
+}
+
+/// <summary>What a stage needs to render its SQL: settings, dialect and facts resolved before the run.</summary>
+public sealed class StageContext
+{
+    public StageContext(JobSettings settings, ISqlDialect dialect, DateTime asOf, bool hasItems, bool hasFollows)
+    {
+        Settings = settings;
+        Dialect = dialect;
+        AsOf = asOf;
+        HasItems = hasItems;
+        HasFollows = hasFollows;
+    }
+
+    public JobSettings Settings { get; }
+    public ISqlDialect Dialect { get; }
+
+    /// <summary>The run's reference time (config, else the latest event time).</summary>
+    public DateTime AsOf { get; }
+
+    public bool HasItems { get; }
+    public bool HasFollows { get; }
+
+    /// <summary>Facts stages report for the manifest and report (e.g. rows dropped per reason).</summary>
+    public IDictionary<string, object> Facts { get; } = new SortedDictionary<string, object>(StringComparer.Ordinal);
+
+    /// <summary>Shorthand for <c>Dialect.Quote</c>, which stage SQL uses constantly.</summary>
+    public string Q(string identifier) => Dialect.Quote(identifier);
+}

@@ -1,0 +1,26 @@
+using SparkReco.Core.Sql;
+
+namespace SparkReco.Engine.DuckDb;
+
+/// <summary>DuckDB's spelling of the dialect-specific pieces.</summary>
+public sealed class DuckDbDialect : SqlDialectBase
+{
+    public static readonly DuckDbDialect Instance = new();
+
+    public override string Name => "duckdb";
+
+    public override string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    public override string ReadParquet(ParquetSource source)
+    {
+        // A folder may hold part files or Hive partitions (dt=2026-11-01/part-0.parquet); union_by_name
+        // tolerates part files whose optional columns differ.
+        var path = source.IsDirectory ? Path.Combine(source.Path, "**", "*.parquet") : source.Path;
+        return $"read_parquet({Literal(path)}, hive_partitioning = {(source.IsDirectory ? "true" : "false")}, union_by_name = true)";
+    }
+
+    public override string EpochSeconds(string timestampExpression) =>
+        $"CAST(epoch_us({timestampExpression}) AS DOUBLE) / CAST(1000000 AS DOUBLE)";
+
+    public override string CastString(string expression) => $"CAST({expression} AS VARCHAR)";
+}
