@@ -96,7 +96,7 @@ public sealed class DuckDbEngine : IEngine
             {
                 var row = new Dictionary<string, object?>(reader.FieldCount, StringComparer.Ordinal);
                 for (var i = 0; i < reader.FieldCount; i++)
-                    row[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                    row[reader.GetName(i)] = reader.IsDBNull(i) ? null : Normalise(reader.GetValue(i));
                 result.Add(row);
             }
             return (IReadOnlyList<IReadOnlyDictionary<string, object?>>)result;
@@ -144,6 +144,13 @@ public sealed class DuckDbEngine : IEngine
             throw new EngineException($"DuckDB: {e.Message}{hint}", e);
         }
     }
+
+    /// <summary>DuckDB sums integers into HUGEINT; the driver side only ever needs them as long.</summary>
+    private static object Normalise(object value) => value switch
+    {
+        System.Numerics.BigInteger big when big >= long.MinValue && big <= long.MaxValue => (long)big,
+        _ => value,
+    };
 
     private static void TryDelete(string directory)
     {

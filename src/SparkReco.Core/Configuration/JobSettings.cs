@@ -92,7 +92,7 @@ public sealed record OutputSettings(string Path)
 
 public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimit, string? TempDirectory)
 {
-    public static readonly string[] Kinds = ["duckdb", "spark"];
+    public static readonly string[] Kinds = ["duckdb"];
 
     public static EngineSettings Read(SettingsReader r)
     {

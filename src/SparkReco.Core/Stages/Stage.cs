@@ -56,11 +56,12 @@ public abstract class SqlStage : IStage
 /// <summary>What a stage needs to render its SQL: settings, dialect and facts resolved before the run.</summary>
 public sealed class StageContext
 {
-    public StageContext(JobSettings settings, ISqlDialect dialect, DateTime asOf, bool hasItems, bool hasFollows)
+    public StageContext(JobSettings settings, ISqlDialect dialect, DateTime asOf, DateTime startedAt, bool hasItems, bool hasFollows)
     {
         Settings = settings;
         Dialect = dialect;
         AsOf = asOf;
+        StartedAt = startedAt;
         HasItems = hasItems;
         HasFollows = hasFollows;
     }
@@ -70,6 +71,9 @@ public sealed class StageContext
 
     /// <summary>The run's reference time (config, else the latest event time).</summary>
     public DateTime AsOf { get; }
+
+    /// <summary>When the run started (UTC): events later than this are in the future, hence invalid.</summary>
+    public DateTime StartedAt { get; }
 
     public bool HasItems { get; }
     public bool HasFollows { get; }

@@ -1,0 +1,66 @@
+using SparkReco.Core.Errors;
+using SparkReco.Core.Stages;
+using SparkReco.Jobs.Stages;
+
+namespace SparkReco.Jobs;
+
+/// <summary>The job's DAG: stages ordered so every input is produced before it is read.</summary>
+public sealed class JobPlan
+{
+    private JobPlan(IReadOnlyList<IStage> stages) => Stages = stages;
+
+    public IReadOnlyList<IStage> Stages { get; }
+
+    /// <summary>Every stage of the job, in the order they are listed (the DAG sorts them).</summary>
+    public static IReadOnlyList<IStage> AllStages() =>
+    [
+        new CleanEventsStage(),
+        new AffinityStage(),
+    ];
+
+    public static JobPlan Default() => Create(AllStages());
+
+    /// <summary>Orders stages topologically, keeping the listed order among independent ones (stable, so logs and plans read the same every run).</summary>
+    public static JobPlan Create(IReadOnlyList<IStage> stages)
+    {
+        var produced = new HashSet<string>([SourceTables.Events, SourceTables.Items, SourceTables.Follows], StringComparer.Ordinal);
+        var pending = stages.ToList();
+        var ordered = new List<IStage>();
+        while (pending.Count > 0)
+        {
+            var next = pending.FirstOrDefault(s => s.Inputs.All(produced.Contains))
+                ?? throw new InvalidOperationException(
+                    "The stage graph has a cycle or a missing producer: " +
+                    string.Join("; ", pending.Select(s => $"{s.Name} needs {string.Join(", ", s.Inputs.Where(i => !produced.Contains(i)))}")));
+            ordered.Add(next);
+            produced.Add(next.Name);
+            pending.Remove(next);
+        }
+        var duplicate = ordered.GroupBy(s => s.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new InvalidOperationException($"Two stages are named '{duplicate.Key}'.");
+        return new JobPlan(ordered);
+    }
+
+    /// <summary>Stages that run with these settings; a stage whose input is disabled is disabled too.</summary>
+    public IReadOnlyList<IStage> Enabled(StageContext context)
+    {
+        var available = new HashSet<string>([SourceTables.Events], StringComparer.Ordinal);
+        if (context.HasItems) available.Add(SourceTables.Items);
+        if (context.HasFollows) available.Add(SourceTables.Follows);
+        var result = new List<IStage>();
+        foreach (var stage in Stages)
+        {
+            if (!stage.Inputs.All(available.Contains) || !stage.IsEnabled(context)) continue;
+            result.Add(stage);
+            available.Add(stage.Name);
+        }
+        return result;
+    }
+
+    /// <summary>Names a stage in an error that escaped it, so the message says where the run stopped.</summary>
+    public static SparkRecoException AtStage(SparkRecoException e, string stage)
+    {
+        e.Stage ??= stage;
+        return e;
+    }
+}

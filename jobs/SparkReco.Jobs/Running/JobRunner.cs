@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using SparkReco.Core.Configuration;
+using SparkReco.Core.Engine;
+using SparkReco.Core.Errors;
+using SparkReco.Core.Stages;
+using SparkReco.Input;
+using SparkReco.Jobs.Stages;
+using SparkReco.Publishing;
+
+namespace SparkReco.Jobs.Running;
+
+/// <summary>Opens an engine for a run; the CLI decides which.</summary>
+public delegate Task<IEngine> EngineFactory(EngineSettings settings, CancellationToken cancellationToken);
+
+/// <summary>The outcome of a published run.</summary>
+public sealed record RunResult(RunManifest Manifest, string OutputDirectory);
+
+/// <summary>
+/// Drives one run: check inputs → lock the output → stages in DAG order → write tables to staging →
+/// artifacts → publish atomically. Any failure before the publish leaves the previous outputs as they were.
+/// </summary>
+public sealed class JobRunner
+{
+    private readonly JobSettings _settings;
+    private readonly EngineFactory _engineFactory;
+    private readonly ILogger _logger;
+    private readonly IRunObserver _observer;
+    private readonly JobPlan _plan;
+    private readonly IReadOnlyList<IRunArtifact> _artifacts;
+
+    public JobRunner(JobSettings settings, EngineFactory engineFactory, ILogger logger, IRunObserver? observer = null, JobPlan? plan = null, IReadOnlyList<IRunArtifact>? artifacts = null)
+    {
+        _settings = settings;
+        _engineFactory = engineFactory;
+        _logger = logger;
+        _observer = observer ?? NullRunObserver.Instance;
+        _plan = plan ?? JobPlan.Default();
+        _artifacts = artifacts ?? RunArtifacts.All();
+    }
+
+    public async Task<RunResult> RunAsync(CancellationToken ct)
+    {
+        var startedAt = DateTime.UtcNow;
+        var runId = startedAt.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
+        var catalog = await InputCatalog.OpenAsync(_settings.Input, ct);
+        _logger.LogInformation("Run {RunId}: events {Files} file(s), {Rows} rows; items {Items}; follows {Follows}",
+            runId, catalog.Events.Files.Count, catalog.Events.Rows, catalog.Items?.Rows.ToString(CultureInfo.InvariantCulture) ?? "none", catalog.Follows?.Rows.ToString(CultureInfo.InvariantCulture) ?? "none");
+
+        using var outputLock = OutputLock.Acquire(_settings.Output.Path, runId);
+        if (outputLock.RecoveredStaleLock) _logger.LogWarning("The previous run on {Output} died without releasing its lock; taking it over", _settings.Output.Path);
+        var publisher = new OutputPublisher(_settings.Output.Path);
+        foreach (var note in publisher.Recover()) _logger.LogWarning("Output repair: {Note}", note);
+
+        await using var engine = await _engineFactory(_settings.Engine, ct);
+        var staging = publisher.CreateStaging(runId);
+        try
+        {
+            var (context, timings) = await RunStagesAsync(engine, catalog, startedAt, ct);
+            var outputRows = await WriteTablesAsync(engine, context, staging, timings, ct);
+            var inputRows = new SortedDictionary<string, long>(StringComparer.Ordinal) { ["events"] = catalog.Events.Rows };
+            if (catalog.Items is not null) inputRows["items"] = catalog.Items.Rows;
+            if (catalog.Follows is not null) inputRows["follows"] = catalog.Follows.Rows;
+            var summary = new RunSummary(runId, startedAt, context.AsOf, engine.Version, timings, outputRows, inputRows);
+            var files = await WriteArtifactsAsync(engine, context, summary, staging, ct);
+
+            var manifest = new RunManifest
+            {
+                RunId = runId,
+                StartedAt = startedAt,
+                FinishedAt = DateTime.UtcNow,
+                AsOf = context.AsOf,
+                ConfigHash = _settings.Hash(),
+                InputFingerprint = Fingerprint(catalog),
+                Engine = engine.Name,
+                Versions = new SortedDictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["sparkreco"] = typeof(JobRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev",
+                    ["engine"] = engine.Version,
+                    ["dotnet"] = Environment.Version.ToString(),
+                },
+                RowCounts = outputRows,
+                Files = files,
+                Stages = timings,
+                Facts = new SortedDictionary<string, object>(context.Facts, StringComparer.Ordinal),
+            };
+            ct.ThrowIfCancellationRequested();
+            publisher.Publish(staging, manifest);
+            _logger.LogInformation("Published run {RunId} to {Output}: {Tables}", runId, _settings.Output.Path,
+                string.Join(", ", outputRows.Select(kv => $"{kv.Key} {kv.Value:N0} rows")));
+            return new RunResult(manifest, publisher.OutputDirectory);
+        }
+        catch
+        {
+            // The staging folder is this run's alone; the published outputs were never touched.
+            TryDelete(staging);
+            throw;
+        }
+    }
+
+    private async Task<(StageContext Context, List<StageTiming> Timings)> RunStagesAsync(IEngine engine, InputCatalog catalog, DateTime startedAt, CancellationToken ct)
+    {
+        foreach (var view in SourceTables.Render(catalog, _settings.Input.Columns, engine.Dialect))
+            await engine.ExecuteAsync(view, ct);
+        var asOf = _settings.Affinity.AsOf ?? await ResolveAsOfAsync(engine, startedAt, ct);
+        _logger.LogInformation("as_of = {AsOf:yyyy-MM-ddTHH:mm:ssZ}{Source}", asOf, _settings.Affinity.AsOf is null ? " (latest event time)" : " (configured)");
+        var context = new StageContext(_settings, engine.Dialect, asOf, startedAt, catalog.Items is not null, catalog.Follows is not null);
+
+        var stages = _plan.Enabled(context);
+        var timings = new List<StageTiming>();
+        for (var i = 0; i < stages.Count; i++)
+        {
+            var stage = stages[i];
+            ct.ThrowIfCancellationRequested();
+            _observer.StepStarted(stage.Name, i + 1, stages.Count);
+            var watch = Stopwatch.StartNew();
+            long rows;
+            try
+            {
+                rows = await stage.RunAsync(engine, context, ct);
+            }
+            catch (SparkRecoException e)
+            {
+                throw JobPlan.AtStage(e, stage.Name);
+            }
+            watch.Stop();
+            timings.Add(new StageTiming(stage.Name, rows, Math.Round(watch.Elapsed.TotalSeconds, 3)));
+            _observer.StepFinished(stage.Name, rows, watch.Elapsed);
+            _logger.LogInformation("Stage {Stage} on {Engine}: {Rows} rows in {Elapsed:F2} s", stage.Name, engine.Name, rows, watch.Elapsed.TotalSeconds);
+        }
+        return (context, timings);
+    }
+
+    private async Task<IReadOnlyDictionary<string, long>> WriteTablesAsync(IEngine engine, StageContext context, string staging, List<StageTiming> timings, CancellationToken ct)
+    {
+        var rows = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        var watch = Stopwatch.StartNew();
+        foreach (var stage in _plan.Enabled(context).Where(s => s.IsOutput))
+        {
+            _observer.StepStarted("write " + stage.Name, 0, 0);
+            await engine.WriteParquetAsync(stage.Name, Path.Combine(staging, stage.Name), stage.OutputOrder, ct);
+            rows[stage.Name] = timings.First(t => t.Stage == stage.Name).Rows;
+        }
+        timings.Add(new StageTiming("write_outputs", rows.Values.Sum(), Math.Round(watch.Elapsed.TotalSeconds, 3)));
+        _observer.StepFinished("write outputs", rows.Values.Sum(), watch.Elapsed);
+        return rows;
+    }
+
+    private async Task<IReadOnlyList<string>> WriteArtifactsAsync(IEngine engine, StageContext context, RunSummary summary, string staging, CancellationToken ct)
+    {
+        var files = new List<string>();
+        foreach (var artifact in _artifacts.Where(a => a.IsEnabled(context)))
+        {
+            await artifact.WriteAsync(engine, context, summary, Path.Combine(staging, artifact.FileName), ct);
+            files.Add(artifact.FileName);
+        }
+        return files;
+    }
+
+    /// <summary>The latest plausible event time: the default as_of, so a rerun on the same input is identical.</summary>
+    private static async Task<DateTime> ResolveAsOfAsync(IEngine engine, DateTime startedAt, CancellationToken ct)
+    {
+        var d = engine.Dialect;
+        var rows = await engine.QueryAsync(
+            $"""
+            SELECT max(event_time) AS as_of
+            FROM {d.Quote(SourceTables.Events)}
+            WHERE event_time >= {d.Timestamp(EventChecks.Earliest)}
+                AND event_time <= {d.Timestamp(startedAt)}
+            """, ct);
+        return rows[0]["as_of"] is DateTime t
+            ? DateTime.SpecifyKind(t, DateTimeKind.Utc)
+            : throw new InputDataException("events: no row has a usable event time (all are null, before 1990 or in the future); set Affinity:AsOf or fix the event_time column.");
+    }
+
+    /// <summary>Identifies the input: each file's path (relative to its input), size and footer row count.</summary>
+    private static string Fingerprint(InputCatalog catalog)
+    {
+        var text = new StringBuilder();
+        foreach (var table in new[] { catalog.Events, catalog.Items, catalog.Follows }.OfType<InputTable>())
+        {
+            text.Append(table.Name).Append(':').Append(table.Rows).Append('\n');
+            foreach (var file in table.Files)
+            {
+                var relative = table.Source.IsDirectory ? Path.GetRelativePath(table.Source.Path, file) : Path.GetFileName(file);
+                var info = new FileInfo(file);
+                text.Append(relative).Append(' ').Append(info.Length).Append(' ').Append(info.LastWriteTimeUtc.Ticks).Append('\n');
+            }
+        }
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // The next run removes leftover staging folders (OutputPublisher.Recover).
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using SparkReco.Core.Stages;
+
+namespace SparkReco.Jobs.Stages;
+
+/// <summary>
+/// affinity (SAR-style): how much each user cares about each item now.
+/// affinity(u, i) = Σ over u's events on i of type_weight(event_type) · weight · 0.5^((as_of − t) / half_life).
+/// </summary>
+public sealed class AffinityStage : SqlStage
+{
+    public override string Name => "affinity";
+    public override string Description => "one row per (user, item): time-decayed, type-weighted engagement";
+    public override IReadOnlyList<string> Inputs => ["clean_events"];
+    public override bool IsOutput => true;
+    public override IReadOnlyList<string> OutputOrder => ["user_id", "item_id"];
+
+    public override string Render(StageContext c)
+    {
+        var d = c.Dialect;
+        var typeWeight = "CASE event_type\n" +
+            string.Concat(c.Settings.Affinity.EventWeights.Select(kv => $"                WHEN {d.Literal(kv.Key)} THEN {d.Literal(kv.Value)}\n")) +
+            $"                ELSE {d.Literal(0.0)}\n            END";
+        var halfLifeSeconds = d.Literal(c.Settings.Affinity.HalfLifeDays * 86_400);
+        var asOfSeconds = d.Literal((c.AsOf - DateTime.UnixEpoch).TotalSeconds);
+        return $"""
+            -- affinity: one row per (user_id, item_id).
+            -- affinity = sum of type_weight * weight * 0.5 ^ (age_seconds / half_life_seconds), age measured back from as_of.
+            SELECT
+                user_id,
+                item_id,
+                sum(
+                    {typeWeight}
+                    * weight
+                    * power({d.Literal(0.5)}, ({asOfSeconds} - {d.EpochSeconds("event_time")}) / {halfLifeSeconds})
+                ) AS affinity,
+                count(*) AS event_count,
+                max(event_time) AS last_event_time
+            FROM {c.Q("clean_events")}
+            GROUP BY
+                user_id,
+                item_id
+            """;
+    }
+}

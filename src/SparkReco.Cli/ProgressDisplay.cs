@@ -1,0 +1,46 @@
+using Spectre.Console;
+using SparkReco.Jobs.Running;
+
+namespace SparkReco.Cli;
+
+/// <summary>
+/// A live progress display when a person watches a terminal; schedulers (no terminal, or CI) get
+/// the plain log lines instead, which is also what Spectre would fall back to.
+/// </summary>
+public static class ProgressDisplay
+{
+    public static bool IsInteractive =>
+        !Console.IsOutputRedirected && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("CI") is null
+        && AnsiConsole.Profile.Capabilities.Interactive;
+
+    public static async Task<T> RunAsync<T>(Func<IRunObserver, Task<T>> work)
+    {
+        if (!IsInteractive) return await work(NullRunObserver.Instance);
+        T result = default!;
+        await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new SpinnerColumn(), new TaskDescriptionColumn { Alignment = Justify.Left }, new ElapsedTimeColumn())
+            .StartAsync(async ctx => result = await work(new SpectreObserver(ctx)));
+        return result;
+    }
+
+    private sealed class SpectreObserver(ProgressContext context) : IRunObserver
+    {
+        private ProgressTask? _current;
+
+        public void StepStarted(string step, int index, int count)
+        {
+            var label = count > 0 ? $"[{index}/{count}] {step}" : step;
+            _current = context.AddTask(Markup.Escape(label), maxValue: 1).IsIndeterminate();
+        }
+
+        public void StepFinished(string step, long? rows, TimeSpan elapsed)
+        {
+            if (_current is null) return;
+            _current.Description = Markup.Escape(_current.Description + (rows is null ? "" : $" — {rows:N0} rows")) ;
+            _current.IsIndeterminate = false;
+            _current.Value = 1;
+            _current.StopTask();
+        }
+    }
+}
