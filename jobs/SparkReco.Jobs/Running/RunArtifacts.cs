@@ -1,7 +1,15 @@
+using SparkReco.Jobs.Reporting;
+
 namespace SparkReco.Jobs.Running;
 
 /// <summary>The files every run publishes beside its tables.</summary>
 public static class RunArtifacts
 {
-    public static IReadOnlyList<IRunArtifact> All() => [];
+    /// <summary>Sections of report.html; each capability adds its own.</summary>
+    public static IReadOnlyList<IReportSection> ReportSections() =>
+    [
+        new OverviewSection(),
+    ];
+
+    public static IReadOnlyList<IRunArtifact> All() => [new MetricsArtifact(), new ReportArtifact(ReportSections())];
 }

@@ -81,6 +81,9 @@ public sealed class StageContext
     /// <summary>Facts stages report for the manifest and report (e.g. rows dropped per reason).</summary>
     public IDictionary<string, object> Facts { get; } = new SortedDictionary<string, object>(StringComparer.Ordinal);
 
+    /// <summary>Quality figures for metrics.json, one entry per producer (e.g. "evaluation", "propensity"). Must serialise as JSON.</summary>
+    public IDictionary<string, object> Metrics { get; } = new SortedDictionary<string, object>(StringComparer.Ordinal);
+
     /// <summary>Shorthand for <c>Dialect.Quote</c>, which stage SQL uses constantly.</summary>
     public string Q(string identifier) => Dialect.Quote(identifier);
 }
