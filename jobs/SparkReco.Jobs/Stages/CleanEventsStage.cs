@@ -28,7 +28,8 @@ public sealed class CleanEventsStage : IStage
 
     public async Task<long> RunAsync(IEngine engine, StageContext c, CancellationToken ct)
     {
-        var counts = await EventChecks.RunAsync(engine, c, c.Settings.Input.Events ?? "", ct);
+        // The runner validates rows before any stage; a stage run on its own (tests, sub-plans) checks here.
+        var counts = c.InputChecks ?? await EventChecks.RunAsync(engine, c, c.Settings.Input.Events ?? "", ct);
         var valid = await engine.CreateTableAsync(Valid, RenderValid(c), ct);
         var clean = await engine.CreateTableAsync(Name, RenderClean(c), ct);
 

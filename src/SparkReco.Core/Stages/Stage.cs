@@ -78,6 +78,9 @@ public sealed class StageContext
     public bool HasItems { get; }
     public bool HasFollows { get; }
 
+    /// <summary>Row-check counts per reason, computed once before any stage runs (input validation).</summary>
+    public IReadOnlyDictionary<string, long>? InputChecks { get; set; }
+
     /// <summary>Facts stages report for the manifest and report (e.g. rows dropped per reason).</summary>
     public IDictionary<string, object> Facts { get; } = new SortedDictionary<string, object>(StringComparer.Ordinal);
 
