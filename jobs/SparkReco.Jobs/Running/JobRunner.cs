@@ -110,13 +110,13 @@ public sealed class JobRunner
         _logger.LogInformation("as_of = {AsOf:yyyy-MM-ddTHH:mm:ssZ}{Source}", asOf, _settings.Affinity.AsOf is null ? " (latest event time)" : " (configured)");
         var context = new StageContext(_settings, engine.Dialect, asOf, startedAt, catalog.Items is not null, catalog.Follows is not null);
         // Row checks are part of validation: they fail the run before any stage does work.
-        var watch = Stopwatch.StartNew();
+        var checkWatch = Stopwatch.StartNew();
         _observer.StepStarted("validate_rows", 0, 0);
         context.InputChecks = await EventChecks.RunAsync(engine, context, _settings.Input.Events!, ct);
-        _observer.StepFinished("validate_rows", context.InputChecks["total_rows"], watch.Elapsed);
+        _observer.StepFinished("validate_rows", context.InputChecks["total_rows"], checkWatch.Elapsed);
 
         var stages = _plan.Enabled(context);
-        var timings = new List<StageTiming> { new("validate_rows", context.InputChecks["total_rows"], Math.Round(watch.Elapsed.TotalSeconds, 3)) };
+        var timings = new List<StageTiming> { new("validate_rows", context.InputChecks["total_rows"], Math.Round(checkWatch.Elapsed.TotalSeconds, 3)) };
         for (var i = 0; i < stages.Count; i++)
         {
             var stage = stages[i];
