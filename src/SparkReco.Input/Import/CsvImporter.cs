@@ -14,7 +14,7 @@ namespace SparkReco.Input.Import;
 public static class CsvImporter
 {
     /// <summary>Rows per row group: bounded memory whatever the file size.</summary>
-    internal const int RowGroupSize = 500_000;
+    public const int RowGroupSize = 500_000;
 
     public const string Events = "events";
     public const string Items = "items";
