@@ -314,17 +314,19 @@ public static class SyntheticGenerator
                     continue;
                 }
 
-                int user, item;
+                string user;
+                int item;
                 if (rng.NextDouble() < _botShare)
                 {
                     // Bots hammer the whole catalogue uniformly: volume without taste.
-                    user = world.Bots[rng.NextInt(world.Bots.Length)];
+                    user = world.UserIds[world.Bots[rng.NextInt(world.Bots.Length)]];
                     item = rng.NextInt(world.ItemIds.Length);
                 }
                 else
                 {
-                    user = world.ActiveUsers[world.UserActivity.Sample(rng)];
-                    var liked = world.CommunityCategories[world.UserCommunity[user]];
+                    var active = world.ActiveUsers[world.UserActivity.Sample(rng)];
+                    user = active.Id;
+                    var liked = world.CommunityCategories[active.Community];
                     var category = rng.NextDouble() < SyntheticWorld.PreferredCategoryShare
                         ? liked[rng.NextInt(liked.Length)]
                         : rng.NextInt(world.CategoryItems.Length);
@@ -332,7 +334,7 @@ public static class SyntheticGenerator
                 }
 
                 var kind = rng.NextDouble();
-                users[row] = world.UserIds[user];
+                users[row] = user;
                 items[row] = world.ItemIds[item];
                 types[row] = kind < ViewBelow ? EventTypes[0] : kind < LikeBelow ? EventTypes[1] : kind < CommentBelow ? EventTypes[2] : EventTypes[3];
                 times[row] = _rhythm.Sample(rng);

@@ -33,8 +33,11 @@ internal sealed class SyntheticWorld
     public int[][] CategoryItems { get; private set; } = [];
     public AliasTable[] CategoryPopularity { get; private set; } = [];
 
-    /// <summary>Users that are not bots, with a heavy-tailed activity distribution over them.</summary>
-    public int[] ActiveUsers { get; private set; } = [];
+    /// <summary>
+    /// Users that are not bots, in activity-rank order, with what an event needs of them packed together
+    /// (one memory access per event rather than three); <see cref="UserActivity"/> draws a rank.
+    /// </summary>
+    public ActiveUser[] ActiveUsers { get; private set; } = [];
     public AliasTable UserActivity { get; private set; } = null!;
 
     public static SyntheticWorld Build(GeneratorOptions options)
@@ -193,8 +196,9 @@ internal sealed class SyntheticWorld
     /// </summary>
     private void PlantActivity(Xoshiro256 rng)
     {
-        ActiveUsers = [.. Enumerable.Range(0, Options.Users).Where(u => !IsBot[u])];
-        rng.Shuffle(ActiveUsers);
+        int[] ranked = [.. Enumerable.Range(0, Options.Users).Where(u => !IsBot[u])];
+        rng.Shuffle(ranked);
+        ActiveUsers = [.. ranked.Select(u => new ActiveUser(UserIds[u], UserCommunity[u]))];
         var offset = Math.Max(10.0, ActiveUsers.Length / 200.0);
         var weights = new double[ActiveUsers.Length];
         for (var rank = 0; rank < weights.Length; rank++)
@@ -205,3 +209,6 @@ internal sealed class SyntheticWorld
         UserActivity = new AliasTable(weights);
     }
 }
+
+/// <summary>A non-bot user as the event loop needs it.</summary>
+internal readonly record struct ActiveUser(string Id, int Community);
