@@ -43,21 +43,3 @@ public sealed class GeneratedData : IAsyncLifetime
         return Task.CompletedTask;
     }
 }
-
-internal static class TempDirectory
-{
-    public static string Create(string purpose)
-    {
-        var path = Path.Combine(Path.GetTempPath(), "sparkreco-tests", purpose + "-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(path);
-        return path;
-    }
-
-    public static void Delete(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            Directory.Delete(path, recursive: true);
-        }
-    }
-}

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using SparkReco.Core.Errors;
 using SparkReco.Input.Import;
-using SparkReco.Tests.Generator;
 
 namespace SparkReco.Tests.Import;
 
