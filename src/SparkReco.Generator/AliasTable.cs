@@ -50,8 +50,6 @@ internal sealed class AliasTable
         }
     }
 
-    public int Count => _entries.Length;
-
     public int Sample(Xoshiro256 rng)
     {
         var i = rng.NextInt(_entries.Length);
