@@ -1,14 +1,17 @@
+using SparkReco.Tests.Support;
 using SparkReco.Generator;
 
 namespace SparkReco.Tests.Generator;
 
 /// <summary>One small generated data set shared by the structure tests (generation is the slow part).</summary>
-public sealed class GeneratedData : IAsyncLifetime
+public sealed class GeneratedData : IAsyncLifetime, IDisposable
 {
     public static GeneratorOptions SmallOptions(string directory, int seed = 42) =>
         new(directory, Events: 50_000, Users: 500, Items: 300, Communities: 8, Categories: 12, Seed: seed, Days: 28, Bots: 3);
 
-    public string Directory { get; } = TempDirectory.Create("gen");
+    private readonly TempDirectory _folder = new();
+
+    public string Directory => _folder.Path;
     public GeneratorOptions Options => SmallOptions(Directory);
     public GeneratorResult Result { get; private set; } = null!;
     public List<object?[]> Events { get; private set; } = [];
@@ -37,9 +40,7 @@ public sealed class GeneratedData : IAsyncLifetime
         }
     }
 
-    public Task DisposeAsync()
-    {
-        TempDirectory.Delete(Directory);
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public void Dispose() => _folder.Dispose();
 }

@@ -1,3 +1,4 @@
+using SparkReco.Tests.Support;
 using SparkReco.Core.Errors;
 using SparkReco.Generator;
 
@@ -8,40 +9,34 @@ public sealed class SyntheticGeneratorTests(GeneratedData data) : IClassFixture<
     [Fact]
     public async Task Same_seed_gives_identical_rows_and_another_seed_different_rows()
     {
-        var again = TempDirectory.Create("gen-again");
-        var other = TempDirectory.Create("gen-other");
-        try
+        using var againFolder = new TempDirectory();
+        var again = againFolder.Path;
+        using var otherFolder = new TempDirectory();
+        var other = otherFolder.Path;
+        await SyntheticGenerator.GenerateAsync(GeneratedData.SmallOptions(again), null, CancellationToken.None);
+        await SyntheticGenerator.GenerateAsync(GeneratedData.SmallOptions(other, seed: 7), null, CancellationToken.None);
+
+        foreach (var table in new[] { "events", "items", "follows", "ground_truth" })
         {
-            await SyntheticGenerator.GenerateAsync(GeneratedData.SmallOptions(again), null, CancellationToken.None);
-            await SyntheticGenerator.GenerateAsync(GeneratedData.SmallOptions(other, seed: 7), null, CancellationToken.None);
-
-            foreach (var table in new[] { "events", "items", "follows", "ground_truth" })
+            var first = await ParquetRows.ReadTableAsync(Path.Combine(data.Directory, table));
+            var second = await ParquetRows.ReadTableAsync(Path.Combine(again, table));
+            Assert.Equal(first.Count, second.Count);
+            for (var i = 0; i < first.Count; i++)
             {
-                var first = await ParquetRows.ReadTableAsync(Path.Combine(data.Directory, table));
-                var second = await ParquetRows.ReadTableAsync(Path.Combine(again, table));
-                Assert.Equal(first.Count, second.Count);
-                for (var i = 0; i < first.Count; i++)
-                {
-                    Assert.Equal(first[i], second[i]);
-                }
+                Assert.Equal(first[i], second[i]);
             }
-
-            // Stronger than equal rows: the files themselves are identical, so reruns do not churn a data lake.
-            foreach (var file in data.Result.Files)
-            {
-                var twin = Path.Combine(again, Path.GetRelativePath(data.Directory, file));
-                Assert.Equal(await File.ReadAllBytesAsync(file), await File.ReadAllBytesAsync(twin));
-            }
-
-            var otherEvents = await ParquetRows.ReadTableAsync(Path.Combine(other, "events"));
-            var differing = data.Events.Zip(otherEvents).Count(pair => !pair.First.SequenceEqual(pair.Second));
-            Assert.True(differing > data.Events.Count * 0.9, $"only {differing} of {data.Events.Count} event rows differ between seeds");
         }
-        finally
+
+        // Stronger than equal rows: the files themselves are identical, so reruns do not churn a data lake.
+        foreach (var file in data.Result.Files)
         {
-            TempDirectory.Delete(again);
-            TempDirectory.Delete(other);
+            var twin = Path.Combine(again, Path.GetRelativePath(data.Directory, file));
+            Assert.Equal(await File.ReadAllBytesAsync(file), await File.ReadAllBytesAsync(twin));
         }
+
+        var otherEvents = await ParquetRows.ReadTableAsync(Path.Combine(other, "events"));
+        var differing = data.Events.Zip(otherEvents).Count(pair => !pair.First.SequenceEqual(pair.Second));
+        Assert.True(differing > data.Events.Count * 0.9, $"only {differing} of {data.Events.Count} event rows differ between seeds");
     }
 
     [Fact]
@@ -69,22 +64,16 @@ public sealed class SyntheticGeneratorTests(GeneratedData data) : IClassFixture<
     [Fact]
     public async Task Events_are_split_into_parts_of_at_most_EventsPerFile_rows()
     {
-        var directory = TempDirectory.Create("gen-parts");
-        try
-        {
-            var options = GeneratedData.SmallOptions(directory) with { Events = 25_000, EventsPerFile = 10_000 };
-            var result = await SyntheticGenerator.GenerateAsync(options, null, CancellationToken.None);
+        using var directoryFolder = new TempDirectory();
+        var directory = directoryFolder.Path;
+        var options = GeneratedData.SmallOptions(directory) with { Events = 25_000, EventsPerFile = 10_000 };
+        var result = await SyntheticGenerator.GenerateAsync(options, null, CancellationToken.None);
 
-            var parts = Directory.GetFiles(Path.Combine(directory, "events")).Order(StringComparer.Ordinal).ToList();
-            Assert.Equal(["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"], parts.Select(Path.GetFileName));
-            Assert.Equal(parts, result.Files.Take(3));
-            var counts = await Task.WhenAll(parts.Select(async p => (await ParquetRows.ReadAsync(p)).Count));
-            Assert.Equal([10_000, 10_000, 5_000], counts);
-        }
-        finally
-        {
-            TempDirectory.Delete(directory);
-        }
+        var parts = Directory.GetFiles(Path.Combine(directory, "events")).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"], parts.Select(Path.GetFileName));
+        Assert.Equal(parts, result.Files.Take(3));
+        var counts = await Task.WhenAll(parts.Select(async p => (await ParquetRows.ReadAsync(p)).Count));
+        Assert.Equal([10_000, 10_000, 5_000], counts);
     }
 
     [Fact]
@@ -208,18 +197,12 @@ public sealed class SyntheticGeneratorTests(GeneratedData data) : IClassFixture<
     [Fact]
     public async Task Progress_reports_events_written()
     {
-        var directory = TempDirectory.Create("gen-progress");
-        try
-        {
-            var reports = new List<long>();
-            var options = GeneratedData.SmallOptions(directory) with { Events = 3_000, EventsPerFile = 1_000 };
-            await SyntheticGenerator.GenerateAsync(options, new SynchronousProgress(reports.Add), CancellationToken.None);
-            Assert.Equal([1_000, 2_000, 3_000], reports);
-        }
-        finally
-        {
-            TempDirectory.Delete(directory);
-        }
+        using var directoryFolder = new TempDirectory();
+        var directory = directoryFolder.Path;
+        var reports = new List<long>();
+        var options = GeneratedData.SmallOptions(directory) with { Events = 3_000, EventsPerFile = 1_000 };
+        await SyntheticGenerator.GenerateAsync(options, new SynchronousProgress(reports.Add), CancellationToken.None);
+        Assert.Equal([1_000, 2_000, 3_000], reports);
     }
 
     /// <summary><see cref="Progress{T}"/> posts to the thread pool; this reports inline so the test sees every value.</summary>

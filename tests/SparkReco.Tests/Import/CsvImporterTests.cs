@@ -1,3 +1,4 @@
+using SparkReco.Tests.Support;
 using System.Globalization;
 using System.Text;
 using SparkReco.Core.Errors;
@@ -31,9 +32,11 @@ public sealed class CsvImporterTests : IDisposable
         234	1184	2	892079237
         """;
 
-    private readonly string _directory = TempDirectory.Create("import");
+    private readonly TempDirectory _folder = new();
 
-    public void Dispose() => TempDirectory.Delete(_directory);
+    private string _directory => _folder.Path;
+
+    public void Dispose() => _folder.Dispose();
 
     private string Output => Path.Combine(_directory, "out");
 
