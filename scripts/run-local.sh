@@ -9,7 +9,7 @@ dotnet build src/SparkReco.Cli -c Release -nologo -v quiet -clp:ErrorsOnly
 sparkreco() { dotnet src/SparkReco.Cli/bin/Release/net10.0/sparkreco.dll "$@"; }
 
 if [ ! -d sample-data/events ]; then
-  echo "No sample data yet: generating it into sample-data/ (seeded, about 30 s)."
+  echo "No sample data yet: generating it into sample-data/ (seeded, a few seconds)."
   sparkreco generate --output sample-data
 fi
 sparkreco run --config conf/local.json "$@"

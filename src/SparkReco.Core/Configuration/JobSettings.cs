@@ -70,17 +70,17 @@ public sealed record ColumnMapping(
     public static ColumnMapping Read(SettingsReader r)
     {
         string Col(string name, string contract, string file) =>
-            r.GetString($"Input:Columns:{name}", contract, $"Column in the {file} file holding `{contract}`.");
+            r.GetString($"Input:Columns:{name}", contract, $"Name of the column holding `{contract}` in the {file}.");
         return new ColumnMapping(
-            Col("UserId", "user_id", "events"),
-            Col("ItemId", "item_id", "events and items"),
-            Col("EventType", "event_type", "events"),
-            Col("EventTime", "event_time", "events"),
-            Col("Weight", "weight", "events (optional column)"),
-            Col("Category", "category", "items"),
-            Col("CreatorId", "creator_id", "items"),
-            Col("FollowerId", "follower_id", "follows"),
-            Col("FolloweeId", "followee_id", "follows"));
+            Col("UserId", "user_id", "events file"),
+            Col("ItemId", "item_id", "events and items files"),
+            Col("EventType", "event_type", "events file"),
+            Col("EventTime", "event_time", "events file"),
+            Col("Weight", "weight", "events file (optional column)"),
+            Col("Category", "category", "items file"),
+            Col("CreatorId", "creator_id", "items file (optional column)"),
+            Col("FollowerId", "follower_id", "follows file"),
+            Col("FolloweeId", "followee_id", "follows file"));
     }
 }
 
@@ -112,7 +112,7 @@ public sealed record CleanSettings(string UnknownEventTypes, string InvalidRows,
 
     public static CleanSettings Read(SettingsReader r) => new(
         r.GetString("Clean:UnknownEventTypes", "fail", "Events whose type has no weight in Affinity:EventWeights: fail the run, or drop and count them.", Policies),
-        r.GetString("Clean:InvalidRows", "fail", "Rows with a null key, a null time, or a time before 1990 or after as_of: fail the run, or drop and count them.", Policies),
+        r.GetString("Clean:InvalidRows", "fail", "Rows with a null key or time, a time before 1990 or in the future, or a negative/NaN weight: fail the run, or drop and count them.", Policies),
         r.GetInt("Clean:BotMaxEventsPerUser", 0, "Users with more events than this in the window are treated as bots and removed; 0 = off.", 0),
         r.GetInt("Clean:LookbackDays", 0, "Only events in (as_of - LookbackDays, as_of] are used; 0 = all history.", 0));
 }
