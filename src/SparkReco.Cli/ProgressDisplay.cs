@@ -37,7 +37,8 @@ public static class ProgressDisplay
         public void StepFinished(string step, long? rows, TimeSpan elapsed)
         {
             if (_current is null) return;
-            _current.Description = Markup.Escape(_current.Description + (rows is null ? "" : $" — {rows:N0} rows")) ;
+            // The description is already escaped markup; only the appended text needs escaping.
+            if (rows is not null) _current.Description += Markup.Escape($" — {rows:N0} rows");
             _current.IsIndeterminate = false;
             _current.Value = 1;
             _current.StopTask();

@@ -146,12 +146,14 @@ public sealed class JobRunner
         var watch = Stopwatch.StartNew();
         foreach (var stage in _plan.Enabled(context).Where(s => s.IsOutput))
         {
+            var tableWatch = Stopwatch.StartNew();
             _observer.StepStarted("write " + stage.Name, 0, 0);
             await engine.WriteParquetAsync(stage.Name, Path.Combine(staging, stage.Name), stage.OutputOrder, ct);
             rows[stage.Name] = timings.First(t => t.Stage == stage.Name).Rows;
+            _observer.StepFinished("write " + stage.Name, rows[stage.Name], tableWatch.Elapsed);
         }
         timings.Add(new StageTiming("write_outputs", rows.Values.Sum(), Math.Round(watch.Elapsed.TotalSeconds, 3)));
-        _observer.StepFinished("write outputs", rows.Values.Sum(), watch.Elapsed);
+        _logger.LogInformation("Wrote {Tables} tables ({Rows} rows) to staging in {Elapsed:F2} s", rows.Count, rows.Values.Sum(), watch.Elapsed.TotalSeconds);
         return rows;
     }
 
