@@ -5,13 +5,19 @@ using SparkReco.Core.Stages;
 namespace SparkReco.Jobs.Stages;
 
 /// <summary>
-/// clean_events: the events every later stage trusts. Checks rows (fail or drop per policy), removes
-/// exact duplicates, keeps the window (as_of − LookbackDays, as_of], and drops bots (users with more
-/// events than Clean:BotMaxEventsPerUser). Counts per reason go to the manifest.
+/// clean_events: the events every later stage trusts. Rows failing a check (counted by the
+/// validation scan) and rows outside the window (as_of − LookbackDays, as_of] are left out, exact
+/// duplicates collapse to one row, and bots (users with more than Clean:BotMaxEventsPerUser events)
+/// are removed. Counts per reason go to the manifest.
 /// </summary>
+/// <remarks>
+/// Only the de-duplicated events are materialised; clean_events is a view that removes the (few) bot
+/// users from them, so 10⁸ events are written to the engine's storage once, not twice.
+/// </remarks>
 public sealed class CleanEventsStage : IStage
 {
     public const string Valid = "events_valid";
+    public const string Bots = "bot_users";
 
     public string Name => "clean_events";
     public string Description => "one row per distinct valid event in the window, bots removed";
@@ -19,110 +25,89 @@ public sealed class CleanEventsStage : IStage
     public bool IsOutput => false;
     public IReadOnlyList<string> OutputOrder => [];
 
-    public IEnumerable<string> RenderSql(StageContext c) =>
-    [
-        EventChecks.RenderCounts(c),
-        $"CREATE OR REPLACE TABLE {c.Q(Valid)} AS\n{RenderValid(c)}",
-        $"CREATE OR REPLACE TABLE {c.Q(Name)} AS\n{RenderClean(c)}",
-    ];
+    private static bool FiltersBots(StageContext c) => c.Settings.Clean.BotMaxEventsPerUser > 0;
+
+    public IEnumerable<string> RenderSql(StageContext c)
+    {
+        yield return $"CREATE OR REPLACE TABLE {c.Q(Valid)} AS\n{RenderValid(c)}";
+        if (FiltersBots(c)) yield return $"CREATE OR REPLACE TABLE {c.Q(Bots)} AS\n{RenderBots(c)}";
+        yield return c.Dialect.CreateView(Name, RenderClean(c));
+    }
 
     public async Task<long> RunAsync(IEngine engine, StageContext c, CancellationToken ct)
     {
         // The runner validates rows before any stage; a stage run on its own (tests, sub-plans) checks here.
         var counts = c.InputChecks ?? await EventChecks.RunAsync(engine, c, c.Settings.Input.Events ?? "", ct);
-        var valid = await engine.CreateTableAsync(Valid, RenderValid(c), ct);
-        var clean = await engine.CreateTableAsync(Name, RenderClean(c), ct);
+        var distinct = await engine.CreateTableAsync(Valid, RenderValid(c), ct);
+        long botUsers = 0, botEvents = 0;
+        if (FiltersBots(c))
+        {
+            botUsers = await engine.CreateTableAsync(Bots, RenderBots(c), ct);
+            var sum = await engine.QueryAsync($"SELECT coalesce(sum(events), 0) AS n FROM {c.Q(Bots)}", ct);
+            botEvents = Convert.ToInt64(sum[0]["n"], CultureInfo.InvariantCulture);
+        }
+        await engine.ExecuteAsync(c.Dialect.CreateView(Name, RenderClean(c)), ct);
 
+        var clean = distinct - botEvents;
         var dropped = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (key, value) in counts)
-            if (key != "total_rows" && value > 0) dropped[key] = value;
-        var inWindow = await engine.QueryAsync(RenderWindowCount(c), ct);
-        var keptBeforeDedup = Convert.ToInt64(inWindow[0]["n"], CultureInfo.InvariantCulture);
-        var outside = Convert.ToInt64(inWindow[0]["outside"], CultureInfo.InvariantCulture);
-        if (outside > 0) dropped["outside_window"] = outside;
-        if (keptBeforeDedup - valid > 0) dropped["duplicate"] = keptBeforeDedup - valid;
-        if (valid - clean > 0) dropped["bot"] = valid - clean;
+        foreach (var (reason, rows) in counts)
+            if (!EventChecks.Totals.Contains(reason) && rows > 0) dropped[reason] = rows;
+        if (counts["kept"] > distinct) dropped["duplicate"] = counts["kept"] - distinct;
+        if (botEvents > 0) dropped["bot"] = botEvents;
         c.Facts["clean_events.rows_in"] = counts["total_rows"];
         c.Facts["clean_events.rows_out"] = clean;
         c.Facts["clean_events.dropped"] = dropped;
-        if (c.Settings.Clean.BotMaxEventsPerUser > 0)
-        {
-            var bots = await engine.QueryAsync(RenderBotCount(c), ct);
-            c.Facts["clean_events.bot_users"] = Convert.ToInt64(bots[0]["n"], CultureInfo.InvariantCulture);
-        }
+        if (FiltersBots(c)) c.Facts["clean_events.bot_users"] = botUsers;
         return clean;
-    }
-
-    /// <summary>Valid, in-window rows: the predicate both the SELECT and the window count use.</summary>
-    private static string Keep(StageContext c)
-    {
-        var window = c.Settings.Clean.LookbackDays > 0
-            ? $"\n    AND event_time > {c.Dialect.Timestamp(c.AsOf.AddDays(-c.Settings.Clean.LookbackDays))}"
-            : "";
-        return $"""
-            NOT ({EventChecks.NullKey})
-                AND NOT ({EventChecks.BadTime(c)})
-                AND NOT ({EventChecks.BadWeight})
-                AND {EventChecks.KnownType(c)}
-                AND event_time <= {c.Dialect.Timestamp(c.AsOf)}{window}
-            """;
     }
 
     private static string RenderValid(StageContext c) =>
         $"""
-        -- events_valid: distinct valid events in (as_of - lookback, as_of]; exact duplicates collapse to one row.
+        -- events_valid: distinct valid events in the window; exact duplicates collapse to one row.
+        -- A missing weight means 1, so it is filled in before duplicates are compared.
         SELECT DISTINCT
             user_id,
             item_id,
             event_type,
             event_time,
-            weight
+            coalesce(weight, {c.Dialect.Literal(1.0)}) AS weight
         FROM {c.Q(SourceTables.Events)}
-        WHERE {Keep(c)}
+        WHERE {EventChecks.Valid(c)}
+            AND {EventChecks.InWindow(c)}
         """;
 
-    private static string RenderClean(StageContext c)
-    {
-        var max = c.Settings.Clean.BotMaxEventsPerUser;
-        var botFilter = max > 0
-            ? $"""
-
-            WHERE user_id NOT IN (
-                SELECT user_id
-                FROM {c.Q(Valid)}
-                GROUP BY user_id
-                HAVING count(*) > {c.Dialect.Literal(max)}
-            )
-            """
-            : "";
-        return $"""
-            -- clean_events: one row per distinct valid event; weight defaults to 1 when the input has none.
-            SELECT
-                user_id,
-                item_id,
-                event_type,
-                event_time,
-                coalesce(weight, {c.Dialect.Literal(1.0)}) AS weight
-            FROM {c.Q(Valid)}{botFilter}
-            """;
-    }
-
-    private static string RenderWindowCount(StageContext c) =>
+    private static string RenderBots(StageContext c) =>
         $"""
+        -- bot_users: one row per user with more events in the window than Clean:BotMaxEventsPerUser.
         SELECT
-            sum(CASE WHEN {Keep(c)} THEN 1 ELSE 0 END) AS n,
-            sum(CASE WHEN NOT ({EventChecks.NullKey}) AND NOT ({EventChecks.BadTime(c)}) AND NOT ({EventChecks.BadWeight}) AND {EventChecks.KnownType(c)} AND NOT ({Keep(c)}) THEN 1 ELSE 0 END) AS outside
-        FROM {c.Q(SourceTables.Events)}
+            user_id,
+            count(*) AS events
+        FROM {c.Q(Valid)}
+        GROUP BY user_id
+        HAVING count(*) > {c.Dialect.Literal(c.Settings.Clean.BotMaxEventsPerUser)}
         """;
 
-    private static string RenderBotCount(StageContext c) =>
-        $"""
-        SELECT count(*) AS n
-        FROM (
-            SELECT user_id
-            FROM {c.Q(Valid)}
-            GROUP BY user_id
-            HAVING count(*) > {c.Dialect.Literal(c.Settings.Clean.BotMaxEventsPerUser)}
-        ) AS bots
-        """;
+    private static string RenderClean(StageContext c) =>
+        FiltersBots(c)
+            ? $"""
+              -- clean_events: one row per distinct valid event in the window, bots removed.
+              SELECT
+                  user_id,
+                  item_id,
+                  event_type,
+                  event_time,
+                  weight
+              FROM {c.Q(Valid)}
+              WHERE user_id NOT IN (SELECT user_id FROM {c.Q(Bots)})
+              """
+            : $"""
+              -- clean_events: one row per distinct valid event in the window.
+              SELECT
+                  user_id,
+                  item_id,
+                  event_type,
+                  event_time,
+                  weight
+              FROM {c.Q(Valid)}
+              """;
 }

@@ -25,9 +25,22 @@ public static class EventChecks
     public static string KnownType(StageContext c) =>
         $"event_type IN ({string.Join(", ", c.Settings.Affinity.EventWeights.Keys.Select(c.Dialect.Literal))})";
 
+    /// <summary>A row passes every check (it may still be outside the window).</summary>
+    public static string Valid(StageContext c) =>
+        $"NOT ({NullKey})\n    AND NOT ({BadTime(c)})\n    AND NOT ({BadWeight})\n    AND {KnownType(c)}";
+
+    /// <summary>A valid row inside the window (as_of − LookbackDays, as_of].</summary>
+    public static string InWindow(StageContext c) =>
+        $"event_time <= {c.Dialect.Timestamp(c.AsOf)}" + (c.Settings.Clean.LookbackDays > 0
+            ? $" AND event_time > {c.Dialect.Timestamp(c.AsOf.AddDays(-c.Settings.Clean.LookbackDays))}"
+            : "");
+
+    /// <summary>Counts that describe rows rather than problems (not reported as "dropped").</summary>
+    public static readonly IReadOnlySet<string> Totals = new HashSet<string>(StringComparer.Ordinal) { "total_rows", "kept" };
+
     public static string RenderCounts(StageContext c, string table = SourceTables.Events) =>
         $"""
-        -- event checks: one row of counts, one column per reason a row is invalid or out of the window.
+        -- event checks: one row of counts, one column per reason a row is invalid or out of the window, and the rows kept.
         SELECT
             count(*) AS total_rows,
             sum(CASE WHEN user_id IS NULL THEN 1 ELSE 0 END) AS null_user_id,
@@ -37,7 +50,9 @@ public static class EventChecks
             sum(CASE WHEN event_time < {c.Dialect.Timestamp(Earliest)} THEN 1 ELSE 0 END) AS before_1990,
             sum(CASE WHEN event_time > {c.Dialect.Timestamp(c.StartedAt)} THEN 1 ELSE 0 END) AS in_future,
             sum(CASE WHEN {BadWeight} THEN 1 ELSE 0 END) AS bad_weight,
-            sum(CASE WHEN event_type IS NOT NULL AND NOT ({KnownType(c)}) THEN 1 ELSE 0 END) AS unknown_event_type
+            sum(CASE WHEN event_type IS NOT NULL AND NOT ({KnownType(c)}) THEN 1 ELSE 0 END) AS unknown_event_type,
+            sum(CASE WHEN {Valid(c)} AND NOT ({InWindow(c)}) THEN 1 ELSE 0 END) AS outside_window,
+            sum(CASE WHEN {Valid(c)} AND {InWindow(c)} THEN 1 ELSE 0 END) AS kept
         FROM {c.Q(table)}
         """;
 

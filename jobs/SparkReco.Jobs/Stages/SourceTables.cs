@@ -23,7 +23,7 @@ public static class SourceTables
                 $"{d.CastString(d.Quote(c.UserId))} AS user_id",
                 $"{d.CastString(d.Quote(c.ItemId))} AS item_id",
                 $"{d.CastString(d.Quote(c.EventType))} AS event_type",
-                $"CAST({d.Quote(c.EventTime)} AS TIMESTAMP) AS event_time",
+                $"{d.ToTimestamp(d.Quote(c.EventTime))} AS event_time",
                 catalog.EventsHaveWeight(c) ? $"CAST({d.Quote(c.Weight)} AS DOUBLE) AS weight" : "CAST(NULL AS DOUBLE) AS weight",
             ]),
         };
@@ -46,11 +46,10 @@ public static class SourceTables
     }
 
     private static string View(ISqlDialect d, string name, string grain, ParquetSource source, IReadOnlyList<string> columns) =>
-        $"""
-        -- {name}: {grain}.
-        CREATE OR REPLACE VIEW {d.Quote(name)} AS
-        SELECT
-            {string.Join(",\n    ", columns)}
-        FROM {d.ReadParquet(source)}
-        """;
+        $"-- {name}: {grain}.\n" + d.CreateView(name,
+            $"""
+            SELECT
+                {string.Join(",\n    ", columns)}
+            FROM {d.ReadParquet(source)}
+            """);
 }

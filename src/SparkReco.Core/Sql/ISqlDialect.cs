@@ -38,6 +38,12 @@ public interface ISqlDialect
 
     /// <summary>A string expression as text, whatever the source type (ids may be integers).</summary>
     string CastString(string expression);
+
+    /// <summary>A timestamp column (with or without time zone in the file) as a UTC TIMESTAMP.</summary>
+    string ToTimestamp(string expression);
+
+    /// <summary>A statement that defines <paramref name="name"/> as a session view over <paramref name="select"/>.</summary>
+    string CreateView(string name, string select);
 }
 
 /// <summary>A Parquet input: one file, or a folder of part files / Hive-style partitions.</summary>
@@ -68,4 +74,6 @@ public abstract class SqlDialectBase : ISqlDialect
     public virtual string Ln(string expression) => $"ln({expression})";
     public virtual string Md5(string expression) => $"md5({expression})";
     public virtual string CastString(string expression) => $"CAST({expression} AS STRING)";
+    public virtual string ToTimestamp(string expression) => $"CAST({expression} AS TIMESTAMP)";
+    public abstract string CreateView(string name, string select);
 }
