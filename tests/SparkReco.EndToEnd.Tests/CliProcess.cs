@@ -28,29 +28,3 @@ public static class CliProcess
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 }
-
-/// <summary>A fresh working folder per test.</summary>
-public sealed class WorkFolder : IDisposable
-{
-    public WorkFolder()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "sparkreco-e2e-" + Guid.NewGuid().ToString("N")[..10]);
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Leftovers in temp are harmless.
-        }
-    }
-}

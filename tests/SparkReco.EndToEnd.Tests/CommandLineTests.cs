@@ -5,7 +5,7 @@ namespace SparkReco.EndToEnd.Tests;
 
 public sealed class CommandLineTests : IDisposable
 {
-    private readonly WorkFolder _work = new();
+    private readonly TempDirectory _work = new();
 
     public void Dispose() => _work.Dispose();
 

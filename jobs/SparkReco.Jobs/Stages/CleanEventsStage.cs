@@ -87,27 +87,20 @@ public sealed class CleanEventsStage : IStage
         HAVING count(*) > {c.Dialect.Literal(c.Settings.Clean.BotMaxEventsPerUser)}
         """;
 
-    private static string RenderClean(StageContext c) =>
-        FiltersBots(c)
-            ? $"""
-              -- clean_events: one row per distinct valid event in the window, bots removed.
-              SELECT
-                  user_id,
-                  item_id,
-                  event_type,
-                  event_time,
-                  weight
-              FROM {c.Q(Valid)}
-              WHERE user_id NOT IN (SELECT user_id FROM {c.Q(Bots)})
-              """
-            : $"""
-              -- clean_events: one row per distinct valid event in the window.
-              SELECT
-                  user_id,
-                  item_id,
-                  event_type,
-                  event_time,
-                  weight
-              FROM {c.Q(Valid)}
-              """;
+    private static string RenderClean(StageContext c)
+    {
+        var (grain, botFilter) = FiltersBots(c)
+            ? (", bots removed", $"\nWHERE user_id NOT IN (SELECT user_id FROM {c.Q(Bots)})")
+            : ("", "");
+        return $"""
+            -- clean_events: one row per distinct valid event in the window{grain}.
+            SELECT
+                user_id,
+                item_id,
+                event_type,
+                event_time,
+                weight
+            FROM {c.Q(Valid)}{botFilter}
+            """;
+    }
 }
