@@ -38,6 +38,9 @@ public interface ISqlDialect
 
     /// <summary>A string expression as text, whatever the source type (ids may be integers).</summary>
     string CastString(string expression);
+
+    /// <summary>A named parameter marker bound by <c>IEngine.ExecuteAsync(sql, parameters, …)</c> (Spark: <c>:name</c>).</summary>
+    string Parameter(string name);
 }
 
 /// <summary>A Parquet input: one file, or a folder of part files / Hive-style partitions.</summary>
@@ -68,4 +71,5 @@ public abstract class SqlDialectBase : ISqlDialect
     public virtual string Ln(string expression) => $"ln({expression})";
     public virtual string Md5(string expression) => $"md5({expression})";
     public virtual string CastString(string expression) => $"CAST({expression} AS STRING)";
+    public virtual string Parameter(string name) => ":" + name;
 }
