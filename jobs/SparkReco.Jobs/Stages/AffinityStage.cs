@@ -13,6 +13,7 @@ public sealed class AffinityStage : SqlStage
     public override IReadOnlyList<string> Inputs => ["clean_events"];
     public override bool IsOutput => true;
     public override IReadOnlyList<string> OutputOrder => ["user_id", "item_id"];
+    public override IReadOnlyList<string> UserIdColumns => ["user_id"];
 
     public override string Render(StageContext c)
     {
