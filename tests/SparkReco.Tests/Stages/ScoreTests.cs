@@ -1,0 +1,74 @@
+using System.Globalization;
+using SparkReco.Jobs.Stages;
+using SparkReco.Jobs.Stages.Modelling;
+using SparkReco.Tests.Support;
+
+namespace SparkReco.Tests.Stages;
+
+public sealed class ScoreTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private async Task<StageHarness> RunAsync(UserScoresStage scores, params (string Key, string Value)[] extra)
+    {
+        var data = PlantedCommunities.Generate([40, 40, 40, 40], ownShare: 0.8, seed: 21);
+        await data.WriteAsync(_dir.Path);
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["Input:Events"] = _dir.Combine("events.parquet"),
+            ["Input:Items"] = _dir.Combine("items.parquet"),
+            ["Input:Follows"] = _dir.Combine("follows.parquet"),
+            ["Affinity:AsOf"] = "2026-11-01T00:00:00Z",
+            ["Scores:HorizonDays"] = "14",
+        };
+        foreach (var (key, value) in extra) settings[key] = value;
+        var h = await StageHarness.OpenAsync(settings);
+        await h.RunAsync(new CleanEventsStage(), new UserFeaturesStage(), scores);
+        return h;
+    }
+
+    [Fact]
+    public async Task Sql_probabilities_equal_mlnet_predictions_on_the_same_rows()
+    {
+        var scores = new UserScoresStage();
+        await using var h = await RunAsync(scores);
+        var fit = scores.LastFit!;
+
+        // Every user's as_of features, standardised with the model's own statistics, through ML.NET …
+        var rows = await h.QueryAsync($"SELECT user_id, {fit.Standardisation.ZColumns(h.Context)} FROM user_features ORDER BY user_id");
+        var expected = fit.Model.PredictProbabilities(rows.Select(fit.Standardisation.Vector).ToList());
+        // … against what the engine computed with the exported weights.
+        var sql = (await h.QueryAsync("SELECT user_id, class, probability, \"rank\" FROM user_scores")).ToDictionary(
+            r => ((string)r["user_id"]!, (string)r["class"]!), r => (Probability: (double)r["probability"]!, Rank: Convert.ToInt64(r["rank"], CultureInfo.InvariantCulture)));
+
+        Assert.Equal(160, rows.Count);
+        Assert.Equal(rows.Count * fit.Model.Classes.Count, sql.Count);
+        var maxDifference = 0.0;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var user = (string)rows[i]["user_id"]!;
+            Assert.Equal(1.0, fit.Model.Classes.Sum(cl => sql[(user, cl)].Probability), 9);
+            for (var k = 0; k < fit.Model.Classes.Count; k++)
+                maxDifference = Math.Max(maxDifference, Math.Abs(expected[i][k] - sql[(user, fit.Model.Classes[k])].Probability));
+            var best = fit.Model.Classes.OrderByDescending(cl => sql[(user, cl)].Probability).ThenBy(cl => cl, StringComparer.Ordinal).First();
+            Assert.Equal(1L, sql[(user, best)].Rank);
+        }
+        Assert.True(maxDifference <= 1e-5, $"max |SQL − ML.NET| = {maxDifference:E2}");
+    }
+
+    [Fact]
+    public async Task Model_beats_the_baselines_on_planted_preferences_and_reports_them()
+    {
+        var scores = new UserScoresStage();
+        await using var h = await RunAsync(scores);
+        var metrics = (IDictionary<string, object>)h.Context.Metrics["propensity"];
+        double M(string key) => Convert.ToDouble(metrics[key], CultureInfo.InvariantCulture);
+
+        Assert.True(M("holdout_users") > 10, "hold-out too small");
+        Assert.True(M("holdout_log_loss") < M("baseline_prior_log_loss"), $"log-loss {M("holdout_log_loss")} vs prior {M("baseline_prior_log_loss")}");
+        Assert.True(M("holdout_accuracy") > M("baseline_majority_accuracy"), $"accuracy {M("holdout_accuracy")} vs majority {M("baseline_majority_accuracy")}");
+        Assert.True(M("baseline_majority_log_loss") > M("baseline_prior_log_loss"));
+    }
+}
