@@ -39,51 +39,62 @@ public sealed class SoftmaxModel
         ArgumentNullException.ThrowIfNull(labels);
         if (rows.Count == 0 || rows.Count != labels.Count) throw new ArgumentException("Softmax needs one label per row and at least one row.", nameof(labels));
         var classes = labels.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        var index = classes.Select((name, i) => (name, i)).ToDictionary(x => x.name, x => (uint)(x.i + 1), StringComparer.Ordinal);
         var dimensions = rows[0].Length;
         var ml = new MLContext(seed);
-        var schema = LabelledRow.Schema(dimensions, classes.Length);
-        var data = ml.Data.LoadFromEnumerable(rows.Select((r, i) => new LabelledRow { Features = r, Label = index[labels[i]] }), schema);
-        var trainer = ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
-        {
-            LabelColumnName = nameof(LabelledRow.Label),
-            FeatureColumnName = nameof(LabelledRow.Features),
-            L2Regularization = (float)l2,
-            L1Regularization = 0,
-            NumberOfThreads = 1,
-        });
-        var transformer = trainer.Fit(data);
-        var parameters = transformer.Model;
+        var data = ml.Data.LoadFromEnumerable(rows.Select((r, i) => new LabelledRow { Features = r, Class = labels[i] }), LabelledRow.Schema(dimensions));
+        // The key order is given explicitly (keyData), so score slot c is classes[c] by construction.
+        var keys = ml.Data.LoadFromEnumerable(classes.Select(name => new ClassRow { Class = name }));
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", nameof(LabelledRow.Class), keyData: keys)
+            .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
+            {
+                LabelColumnName = "Label",
+                FeatureColumnName = nameof(LabelledRow.Features),
+                L2Regularization = (float)l2,
+                L1Regularization = 0,
+                NumberOfThreads = 1,
+            }))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedClass", "PredictedLabel"));
+        var transformer = pipeline.Fit(data);
+        var parameters = ((IEnumerable<ITransformer>)transformer).OfType<MulticlassPredictionTransformer<MaximumEntropyModelParameters>>().Single().Model;
         VBuffer<float>[] buffers = [];
         parameters.GetWeights(ref buffers, out var count);
+        if (count != classes.Length) throw new InvalidOperationException($"ML.NET returned {count} classes for {classes.Length} labels.");
         var weights = new double[count][];
         for (var c = 0; c < count; c++) weights[c] = buffers[c].DenseValues().Select(v => (double)v).ToArray();
         var biases = parameters.GetBiases().Select(v => (double)v).ToArray();
-        if (count != classes.Length) throw new InvalidOperationException($"ML.NET returned {count} classes for {classes.Length} labels.");
         return new SoftmaxModel(ml, transformer, dimensions, classes, weights, biases);
     }
 
     /// <summary>ML.NET's predicted class probabilities per row, in <see cref="Classes"/> order.</summary>
-    public float[][] PredictProbabilities(IReadOnlyList<float[]> rows)
+    public float[][] PredictProbabilities(IReadOnlyList<float[]> rows) =>
+        Score(rows).GetColumn<float[]>("Score").ToArray();
+
+    /// <summary>ML.NET's own predicted class name per row (mapped back through its key-to-value table).</summary>
+    public string[] PredictClasses(IReadOnlyList<float[]> rows) =>
+        Score(rows).GetColumn<string>("PredictedClass").ToArray();
+
+    private IDataView Score(IReadOnlyList<float[]> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var schema = LabelledRow.Schema(_dimensions, Classes.Count);
-        var data = _ml.Data.LoadFromEnumerable(rows.Select(r => new LabelledRow { Features = r, Label = 1 }), schema);
-        var scored = _transformer.Transform(data);
-        return scored.GetColumn<float[]>("Score").ToArray();
+        var data = _ml.Data.LoadFromEnumerable(rows.Select(r => new LabelledRow { Features = r, Class = Classes[0] }), LabelledRow.Schema(_dimensions));
+        return _transformer.Transform(data);
     }
 }
 
 internal sealed class LabelledRow
 {
     public float[] Features { get; set; } = [];
-    public uint Label { get; set; }
+    public string Class { get; set; } = "";
 
-    public static SchemaDefinition Schema(int dimensions, int classes)
+    public static SchemaDefinition Schema(int dimensions)
     {
         var schema = SchemaDefinition.Create(typeof(LabelledRow));
         schema[nameof(Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimensions);
-        schema[nameof(Label)].ColumnType = new KeyDataViewType(typeof(uint), classes);
         return schema;
     }
+}
+
+internal sealed class ClassRow
+{
+    public string Class { get; set; } = "";
 }

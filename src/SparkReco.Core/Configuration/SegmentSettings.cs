@@ -9,10 +9,18 @@ public sealed record FeatureSettings(int MaxCategories, int EveningStartHour)
 }
 
 /// <summary>k-means segments fitted on the driver (ML.NET) and assigned in the engine.</summary>
-public sealed record SegmentSettings(bool Enabled, int K, int MinK, int MaxK, int MaxSampleUsers, int SilhouetteSampleUsers, int MaxIterations, int Seed, int TopCategories, int TopItems)
+public sealed record SegmentSettings(bool Enabled, int K, int MinK, int MaxK, int MaxSampleUsers, int SilhouetteSampleUsers, int MaxIterations, int Seed, int TopCategories, int TopItems, IReadOnlyList<string> FeatureGroups)
 {
+    /// <summary>Kinds of user_features columns k-means can use (see FeatureSpec for the columns of each).</summary>
+    public static readonly string[] Groups = ["activity", "event_counts", "event_mix", "timing", "categories", "social"];
+
     public static SegmentSettings Read(SettingsReader r)
     {
+        var groupsText = r.GetString("Segments:FeatureGroups", "activity,event_mix,timing,categories,social",
+            "Feature groups k-means uses (comma-separated): activity (events, active days, recency), event_counts (per-type counts, decayed), event_mix (per-type shares), timing (evening share), categories (category shares, diversity), social (followers, followees). The default leaves out event_counts, which repeat activity × event_mix and would let activity level dominate the distances.");
+        var groups = groupsText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(g => g.ToLowerInvariant()).Distinct().ToList();
+        if (groups.Count == 0 || groups.Any(g => !Groups.Contains(g)))
+            r.Problem("Segments:FeatureGroups", groupsText, $"a comma-separated list of {string.Join(", ", Groups)}");
         var enabled = r.GetBool("Segments:Enabled", true, "Build user_features, segments and segment_profiles.");
         var k = r.GetInt("Segments:K", 0, "Number of segments; 0 = choose automatically in [MinK, MaxK] by the highest mean silhouette on the sample (ties: fewer segments).", 0, 100);
         var minK = r.GetInt("Segments:MinK", 2, "Smallest k tried when Segments:K is 0.", 2, 100);
@@ -24,7 +32,7 @@ public sealed record SegmentSettings(bool Enabled, int K, int MinK, int MaxK, in
         var seed = r.GetInt("Segments:Seed", 42, "Seed of ML.NET's k-means++ initialisation (fixed so runs are identical).", 0);
         var topCategories = r.GetInt("Segments:TopCategories", 3, "Categories listed per segment profile (by lift against everyone).", 0, 50);
         var topItems = r.GetInt("Segments:TopItems", 5, "Items listed per segment profile (by lift against everyone).", 0, 50);
-        return new SegmentSettings(enabled, k, minK, maxK, sample, silhouette, iterations, seed, topCategories, topItems);
+        return new SegmentSettings(enabled, k, minK, maxK, sample, silhouette, iterations, seed, topCategories, topItems, groups);
     }
 }
 

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Globalization;
 using SparkReco.Jobs.Stages;
 using SparkReco.Jobs.Stages.Modelling;
@@ -5,7 +6,7 @@ using SparkReco.Tests.Support;
 
 namespace SparkReco.Tests.Stages;
 
-public sealed class ScoreTests : IDisposable
+public sealed class ScoreTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
@@ -13,7 +14,7 @@ public sealed class ScoreTests : IDisposable
 
     private async Task<StageHarness> RunAsync(UserScoresStage scores, params (string Key, string Value)[] extra)
     {
-        var data = PlantedCommunities.Generate([40, 40, 40, 40], ownShare: 0.8, seed: 21);
+        var data = PlantedCommunities.Generate([80, 80, 80, 80], ownShare: 0.8, seed: 21);
         await data.WriteAsync(_dir.Path);
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
@@ -38,12 +39,15 @@ public sealed class ScoreTests : IDisposable
 
         // Every user's as_of features, standardised with the model's own statistics, through ML.NET …
         var rows = await h.QueryAsync($"SELECT user_id, {fit.Standardisation.ZColumns(h.Context)} FROM user_features ORDER BY user_id");
-        var expected = fit.Model.PredictProbabilities(rows.Select(fit.Standardisation.Vector).ToList());
+        var vectors = rows.Select(fit.Standardisation.Vector).ToList();
+        var expected = fit.Model.PredictProbabilities(vectors);
+        // ML.NET's own predicted class names (through its key-to-value map) pin down the class order of the exported weights.
+        var predictedClasses = fit.Model.PredictClasses(vectors);
         // … against what the engine computed with the exported weights.
         var sql = (await h.QueryAsync("SELECT user_id, class, probability, \"rank\" FROM user_scores")).ToDictionary(
             r => ((string)r["user_id"]!, (string)r["class"]!), r => (Probability: (double)r["probability"]!, Rank: Convert.ToInt64(r["rank"], CultureInfo.InvariantCulture)));
 
-        Assert.Equal(160, rows.Count);
+        Assert.Equal(320, rows.Count);
         Assert.Equal(rows.Count * fit.Model.Classes.Count, sql.Count);
         var maxDifference = 0.0;
         for (var i = 0; i < rows.Count; i++)
@@ -54,7 +58,9 @@ public sealed class ScoreTests : IDisposable
                 maxDifference = Math.Max(maxDifference, Math.Abs(expected[i][k] - sql[(user, fit.Model.Classes[k])].Probability));
             var best = fit.Model.Classes.OrderByDescending(cl => sql[(user, cl)].Probability).ThenBy(cl => cl, StringComparer.Ordinal).First();
             Assert.Equal(1L, sql[(user, best)].Rank);
+            Assert.Equal(predictedClasses[i], best);
         }
+        output.WriteLine($"max |SQL - ML.NET| = {maxDifference:E2} over {rows.Count} users x {fit.Model.Classes.Count} classes");
         Assert.True(maxDifference <= 1e-5, $"max |SQL − ML.NET| = {maxDifference:E2}");
     }
 
@@ -65,6 +71,7 @@ public sealed class ScoreTests : IDisposable
         await using var h = await RunAsync(scores);
         var metrics = (IDictionary<string, object>)h.Context.Metrics["propensity"];
         double M(string key) => Convert.ToDouble(metrics[key], CultureInfo.InvariantCulture);
+        output.WriteLine(string.Join("; ", metrics.Where(kv => kv.Value is not System.Collections.IEnumerable || kv.Value is string).Select(kv => $"{kv.Key}={kv.Value}")));
 
         Assert.True(M("holdout_users") > 10, "hold-out too small");
         Assert.True(M("holdout_log_loss") < M("baseline_prior_log_loss"), $"log-loss {M("holdout_log_loss")} vs prior {M("baseline_prior_log_loss")}");

@@ -55,6 +55,19 @@ public sealed class FeatureSpec
     public bool WithFollows { get; }
     public IReadOnlyList<FeatureColumn> Columns { get; }
 
+    /// <summary>The group (Segments:FeatureGroups) a generated column belongs to.</summary>
+    public static string GroupOf(string column) => column switch
+    {
+        "log_events" or "log_active_days" or "recency_days" => "activity",
+        "evening_share" => "timing",
+        "category_entropy" or "category_count" => "categories",
+        "log_followers" or "log_followees" => "social",
+        _ when column.StartsWith("cat", StringComparison.Ordinal) => "categories",
+        _ when column.StartsWith("ev", StringComparison.Ordinal) && column.EndsWith("_share", StringComparison.Ordinal) => "event_mix",
+        _ when column.StartsWith("ev", StringComparison.Ordinal) => "event_counts",
+        _ => "other",
+    };
+
     public static string EventColumn(int index, string what) => $"ev{index.ToString("00", CultureInfo.InvariantCulture)}_{what}";
 
     public static string CategoryColumn(int index) => $"cat{index.ToString("00", CultureInfo.InvariantCulture)}_share";

@@ -39,7 +39,7 @@ public sealed class SegmentsStage : IStage
 
     public IEnumerable<string> RenderSql(StageContext c)
     {
-        var features = FeatureSpec.ForPlan(c).Columns.Select(f => f.Name).ToList();
+        var features = FeatureSpec.ForPlan(c).Columns.Select(f => f.Name).Where(f => c.Settings.Segments.FeatureGroups.Contains(FeatureSpec.GroupOf(f))).ToList();
         var stand = new Standardisation(features, features.Select(_ => 0.0).ToList(), features.Select(_ => 1.0).ToList());
         return
         [
@@ -101,7 +101,10 @@ public sealed class SegmentsStage : IStage
     public async Task<long> RunAsync(IEngine engine, StageContext c, CancellationToken ct)
     {
         var settings = c.Settings.Segments;
-        var columns = (await engine.ColumnsAsync(UserFeaturesStage.Table, ct)).Where(name => name != "user_id").ToList();
+        var columns = (await engine.ColumnsAsync(UserFeaturesStage.Table, ct))
+            .Where(name => name != "user_id" && settings.FeatureGroups.Contains(FeatureSpec.GroupOf(name))).ToList();
+        if (columns.Count == 0)
+            throw new Core.Errors.ConfigurationException($"setting 'Segments:FeatureGroups' ({string.Join(",", settings.FeatureGroups)}) selects no feature this run has (categories need items, social needs follows); add another group.");
         var stand = await Standardisation.ComputeAsync(engine, c, UserFeaturesStage.Table, columns, ct);
 
         var watch = Stopwatch.StartNew();
