@@ -212,7 +212,7 @@ public sealed class SegmentProfilesStage : IStage
             profiles.Add(new Profile(
                 grp, label, users, (double)users / Math.Max(1, totalUsers), (double)events / Math.Max(1, users),
                 string.Join(" · ", segmentMix.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
-                    .Select(kv => $"{kv.Key} {((double)kv.Value / Math.Max(1, events)).ToString("P0", CultureInfo.InvariantCulture)}")),
+                    .Select(kv => $"{kv.Key} {(100.0 * kv.Value / Math.Max(1, events)).ToString("0", CultureInfo.InvariantCulture)}%")),
                 string.Join(", ", categoryLifts.Select(x => $"{x.Key} ×{x.Lift.ToString("0.0", CultureInfo.InvariantCulture)}")),
                 string.Join(", ", (items.GetValueOrDefault(grp) ?? []).Select(x => $"{x.Item} ×{x.Lift.ToString("0.0", CultureInfo.InvariantCulture)}")),
                 means[grp]));
@@ -259,8 +259,10 @@ public sealed class SegmentProfilesStage : IStage
         else if (eventsPerUser <= 0.5 * populationEventsPerUser) parts.Add("light users");
         var type = typeLifts.Where(x => x.Lift >= 1.25 && x.Share >= 0.05).OrderByDescending(x => x.Lift).ThenBy(x => x.Key, StringComparer.Ordinal).FirstOrDefault();
         if (type.Key is not null) parts.Add(Noun(type.Key));
-        var category = categoryLifts.FirstOrDefault(x => x.Lift >= 1.25);
-        if (category.Key is not null) parts.Add(category.Key);
+        // The standout category, and a second one when it stands out almost as much (communities often share two).
+        var categories = categoryLifts.Where(x => x.Lift >= 1.25).ToList();
+        if (categories.Count > 0)
+            parts.Add(categories.Count > 1 && categories[1].Lift >= 0.8 * categories[0].Lift ? $"{categories[0].Key} & {categories[1].Key}" : categories[0].Key);
         double Mean(string f, double[] values) => features.ToList().IndexOf(f) is var i and >= 0 ? values[i] : double.NaN;
         var evening = Mean("evening_share", means);
         var eveningAll = Mean("evening_share", population);
