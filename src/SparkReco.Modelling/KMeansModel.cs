@@ -28,6 +28,24 @@ public sealed class KMeansModel
 
     public int K => Centroids.Count;
 
+    /// <summary>Sum of squared distances of the training rows to their nearest centroid (lower is better).</summary>
+    public double Inertia { get; private init; }
+
+    /// <summary>
+    /// Best of <paramref name="restarts"/> fits (seeds seed, seed + 1, …) by inertia, ties to the earliest:
+    /// one k-means++ start can settle in a poor local optimum, e.g. merging a small group into a big one.
+    /// </summary>
+    public static KMeansModel FitBest(IReadOnlyList<float[]> rows, int k, int seed, int maxIterations, int restarts)
+    {
+        KMeansModel? best = null;
+        for (var r = 0; r < Math.Max(1, restarts); r++)
+        {
+            var candidate = Fit(rows, k, seed + r, maxIterations);
+            if (best is null || candidate.Inertia < best.Inertia * (1 - 1e-9)) best = candidate;
+        }
+        return best!;
+    }
+
     public static KMeansModel Fit(IReadOnlyList<float[]> rows, int k, int seed, int maxIterations)
     {
         ArgumentNullException.ThrowIfNull(rows);
@@ -52,7 +70,18 @@ public sealed class KMeansModel
             var dense = buffers[c].DenseValues().ToArray();
             centroids[c] = dense.Select(v => (double)v).ToArray();
         }
-        return new KMeansModel(ml, transformer, dimensions, centroids);
+        return new KMeansModel(ml, transformer, dimensions, centroids) { Inertia = rows.Sum(row => centroids.Min(c => SquaredDistance(row, c))) };
+    }
+
+    private static double SquaredDistance(float[] row, double[] centroid)
+    {
+        var sum = 0.0;
+        for (var i = 0; i < row.Length; i++)
+        {
+            var d = row[i] - centroid[i];
+            sum += d * d;
+        }
+        return sum;
     }
 
     /// <summary>ML.NET's own predicted cluster (0-based) per row: the oracle for the engine's SQL assignment.</summary>

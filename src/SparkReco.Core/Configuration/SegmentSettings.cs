@@ -9,7 +9,7 @@ public sealed record FeatureSettings(int MaxCategories, int EveningStartHour)
 }
 
 /// <summary>k-means segments fitted on the driver (ML.NET) and assigned in the engine.</summary>
-public sealed record SegmentSettings(bool Enabled, int K, int MinK, int MaxK, int MaxSampleUsers, int SilhouetteSampleUsers, int MaxIterations, int Seed, int TopCategories, int TopItems, IReadOnlyList<string> FeatureGroups)
+public sealed record SegmentSettings(bool Enabled, int K, int MinK, int MaxK, int MaxSampleUsers, int SilhouetteSampleUsers, int MaxIterations, int Seed, int TopCategories, int TopItems, IReadOnlyList<string> FeatureGroups, int Restarts)
 {
     /// <summary>Kinds of user_features columns k-means can use (see FeatureSpec for the columns of each).</summary>
     public static readonly string[] Groups = ["activity", "event_counts", "event_mix", "timing", "categories", "social"];
@@ -29,10 +29,11 @@ public sealed record SegmentSettings(bool Enabled, int K, int MinK, int MaxK, in
         var sample = r.GetInt("Segments:MaxSampleUsers", 20_000, "Users pulled to the driver to fit k-means: the first ones by md5(user_id), so the sample is the same on every engine and run.", 10, 5_000_000);
         var silhouette = r.GetInt("Segments:SilhouetteSampleUsers", 2_000, "Users (the first of the sample) on which the silhouette is computed when choosing k (quadratic cost).", 10, 50_000);
         var iterations = r.GetInt("Segments:MaxIterations", 1_000, "Maximum k-means iterations.", 1, 100_000);
+        var restarts = r.GetInt("Segments:Restarts", 5, "k-means fits per k (seeds Seed, Seed+1, …); the one with the lowest within-segment sum of squares is kept.", 1, 100);
         var seed = r.GetInt("Segments:Seed", 42, "Seed of ML.NET's k-means++ initialisation (fixed so runs are identical).", 0);
         var topCategories = r.GetInt("Segments:TopCategories", 3, "Categories listed per segment profile (by lift against everyone).", 0, 50);
         var topItems = r.GetInt("Segments:TopItems", 5, "Items listed per segment profile (by lift against everyone).", 0, 50);
-        return new SegmentSettings(enabled, k, minK, maxK, sample, silhouette, iterations, seed, topCategories, topItems, groups);
+        return new SegmentSettings(enabled, k, minK, maxK, sample, silhouette, iterations, seed, topCategories, topItems, groups, restarts);
     }
 }
 

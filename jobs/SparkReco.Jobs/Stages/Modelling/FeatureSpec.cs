@@ -68,7 +68,9 @@ public sealed class FeatureSpec
         _ => "other",
     };
 
-    public static string EventColumn(int index, string what) => $"ev{index.ToString("00", CultureInfo.InvariantCulture)}_{what}";
+    private static string EventKey(int index) => $"ev{index.ToString("00", CultureInfo.InvariantCulture)}";
+
+    public static string EventColumn(int index, string what) => $"{EventKey(index)}_{what}";
 
     public static string CategoryColumn(int index) => $"cat{index.ToString("00", CultureInfo.InvariantCulture)}_share";
 
@@ -131,8 +133,8 @@ public sealed class FeatureSpec
         for (var i = 0; i < EventTypes.Count; i++)
         {
             var type = d.Literal(EventTypes[i]);
-            aggregates.Add($"sum(CASE WHEN event_type = {type} THEN 1 ELSE 0 END) AS n_{EventColumn(i, "")}");
-            aggregates.Add($"sum(CASE WHEN event_type = {type} THEN decay ELSE {d.Literal(0.0)} END) AS d_{EventColumn(i, "")}");
+            aggregates.Add($"sum(CASE WHEN event_type = {type} THEN 1 ELSE 0 END) AS n_{EventKey(i)}");
+            aggregates.Add($"sum(CASE WHEN event_type = {type} THEN decay ELSE {d.Literal(0.0)} END) AS d_{EventKey(i)}");
         }
         aggregates.Add("count(DISTINCT CAST(event_time AS DATE)) AS active_days");
         aggregates.Add($"max({d.EpochSeconds("event_time")}) AS last_seconds");
@@ -140,16 +142,16 @@ public sealed class FeatureSpec
         if (WithItems)
         {
             for (var j = 0; j < Categories.Count; j++)
-                aggregates.Add($"sum(CASE WHEN category = {d.Literal(Categories[j])} THEN 1 ELSE 0 END) AS n_{CategoryColumn(j)}");
+                aggregates.Add($"sum(CASE WHEN category = {d.Literal(Categories[j])} THEN 1 ELSE 0 END) AS n_cat{j.ToString("00", CultureInfo.InvariantCulture)}");
             aggregates.Add("count(DISTINCT category) AS n_categories");
         }
 
         var features = new List<string> { $"{Ln1p("a.n_events")} AS log_events" };
         for (var i = 0; i < EventTypes.Count; i++)
         {
-            features.Add($"{Ln1p($"a.n_{EventColumn(i, "")}")} AS {EventColumn(i, "log_count")}");
-            features.Add($"{Ln1p($"a.d_{EventColumn(i, "")}")} AS {EventColumn(i, "log_decayed")}");
-            features.Add($"{Share($"a.n_{EventColumn(i, "")}")} AS {EventColumn(i, "share")}");
+            features.Add($"{Ln1p($"a.n_{EventKey(i)}")} AS {EventColumn(i, "log_count")}");
+            features.Add($"{Ln1p($"a.d_{EventKey(i)}")} AS {EventColumn(i, "log_decayed")}");
+            features.Add($"{Share($"a.n_{EventKey(i)}")} AS {EventColumn(i, "share")}");
         }
         features.Add($"({referenceSeconds} - a.last_seconds) / {d.Literal(86_400.0)} AS recency_days");
         features.Add($"{Ln1p("a.active_days")} AS log_active_days");
@@ -159,7 +161,7 @@ public sealed class FeatureSpec
         if (WithItems)
         {
             for (var j = 0; j < Categories.Count; j++)
-                features.Add($"{Share($"a.n_{CategoryColumn(j)}")} AS {CategoryColumn(j)}");
+                features.Add($"{Share($"a.n_cat{j.ToString("00", CultureInfo.InvariantCulture)}")} AS {CategoryColumn(j)}");
             features.Add($"coalesce(dv.entropy, {d.Literal(0.0)}) AS category_entropy");
             features.Add($"{Dbl("a.n_categories")} AS category_count");
             ctes.Append($"""
@@ -241,16 +243,9 @@ public sealed class FeatureSpec
             ){ctes}
             SELECT
                 a.user_id,
-                {string.Join(",\n    ", features.Select(f => f.Contains(" AS ", StringComparison.Ordinal) ? CastFeature(f) : f))}
+                {string.Join(",\n    ", features)}
             FROM activity AS a{joins}
             """;
-    }
-
-    /// <summary>Makes sure every feature is a DOUBLE whatever the engine's integer arithmetic returns.</summary>
-    private static string CastFeature(string feature)
-    {
-        var cut = feature.LastIndexOf(" AS ", StringComparison.Ordinal);
-        return $"CAST({feature[..cut]} AS DOUBLE){feature[cut..]}";
     }
 
     internal static string Indent(string sql, int levels)

@@ -81,7 +81,7 @@ public sealed class SegmentsStage : IStage
             WITH standardised AS (
                 SELECT
                     user_id,
-                    {s.ZColumns(c)}
+                    {s.ZColumns(c, indent: 8)}
                 FROM {c.Q(UserFeaturesStage.Table)}
             ),
             distances AS (
@@ -121,7 +121,7 @@ public sealed class SegmentsStage : IStage
         string chosenBy;
         if (settings.K > 0)
         {
-            model = KMeansModel.Fit(rows, Math.Min(settings.K, rows.Count), settings.Seed, settings.MaxIterations);
+            model = KMeansModel.FitBest(rows, Math.Min(settings.K, rows.Count), settings.Seed, settings.MaxIterations, settings.Restarts);
             chosenBy = "configured (Segments:K)";
         }
         else
@@ -131,7 +131,7 @@ public sealed class SegmentsStage : IStage
             var bestScore = double.NegativeInfinity;
             for (var k = settings.MinK; k <= Math.Min(settings.MaxK, rows.Count - 1); k++)
             {
-                var candidate = KMeansModel.Fit(rows, k, settings.Seed, settings.MaxIterations);
+                var candidate = KMeansModel.FitBest(rows, k, settings.Seed, settings.MaxIterations, settings.Restarts);
                 var score = ClusteringMetrics.MeanSilhouette(silhouetteRows, candidate.Predict(silhouetteRows));
                 silhouettes[k] = Math.Round(score, 6);
                 if (score > bestScore + 1e-9) (best, bestScore) = (candidate, score);
@@ -153,6 +153,7 @@ public sealed class SegmentsStage : IStage
             ["k_chosen_by"] = chosenBy,
             ["silhouette_by_k"] = silhouettes.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value),
             ["sample_users"] = rows.Count,
+            ["inertia"] = Math.Round(model.Inertia, 6),
             ["users"] = count,
             ["seconds_pull_sample"] = Math.Round(pullSeconds, 3),
             ["seconds_fit"] = Math.Round(fitSeconds, 3),

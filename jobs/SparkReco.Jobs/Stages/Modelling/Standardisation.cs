@@ -33,8 +33,8 @@ public sealed record Standardisation(IReadOnlyList<string> Features, IReadOnlyLi
         $"(coalesce({qualifier}{c.Q(Features[index])}, {c.Dialect.Literal(Means[index])}) - {c.Dialect.Literal(Means[index])}) / {c.Dialect.Literal(Stds[index])}";
 
     /// <summary>A SELECT list of z0, z1, … for every feature.</summary>
-    public string ZColumns(StageContext c, string qualifier = "") =>
-        string.Join(",\n    ", Features.Select((_, i) => $"{Z(c, i, qualifier)} AS z{i}"));
+    public string ZColumns(StageContext c, string qualifier = "", int indent = 4) =>
+        string.Join(",\n" + new string(' ', indent), Features.Select((_, i) => $"{Z(c, i, qualifier)} AS z{i}"));
 
     public object Describe() =>
         Features.Select((f, i) => new { feature = f, mean = Means[i], std = Stds[i] }).ToArray();

@@ -121,7 +121,7 @@ public sealed class UserScoresStage : IStage
             WITH standardised AS (
                 SELECT
                     user_id,
-                    {s.ZColumns(c)}
+                    {s.ZColumns(c, indent: 8)}
                 FROM {c.Q(UserFeaturesStage.Table)}
             ),
             logits AS (
