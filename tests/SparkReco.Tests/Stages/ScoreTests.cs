@@ -61,6 +61,7 @@ public sealed class ScoreTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(predictedClasses[i], best);
         }
         output.WriteLine($"max |SQL - ML.NET| = {maxDifference:E2} over {rows.Count} users x {fit.Model.Classes.Count} classes");
+        Assert.True((double)((IDictionary<string, object>)h.Context.Metrics["propensity"])["sql_vs_mlnet_max_abs_diff"] <= 1e-5);
         Assert.True(maxDifference <= 1e-5, $"max |SQL − ML.NET| = {maxDifference:E2}");
     }
 

@@ -146,6 +146,13 @@ public sealed class SegmentsStage : IStage
         var assignSeconds = watch.Elapsed.TotalSeconds;
 
         LastFit = new SegmentFit(stand, model, users, rows, silhouettes, chosenBy);
+
+        // Self-check on every run: the engine's assignment of the sample must be ML.NET's own prediction.
+        var predicted = model.Predict(rows);
+        var assigned = (await engine.QueryAsync(
+            $"SELECT user_id, segment FROM {c.Q(Name)} ORDER BY {c.Dialect.Md5("user_id")}, user_id LIMIT {c.Dialect.Literal((long)rows.Count)}", ct))
+            .Select(r => Convert.ToInt32(r["segment"], CultureInfo.InvariantCulture)).ToList();
+        var agreement = (double)predicted.Where((p, i) => i < assigned.Count && assigned[i] == p).Count() / rows.Count;
         c.Facts["segments.k"] = model.K;
         c.Metrics["segments"] = new SortedDictionary<string, object>(StringComparer.Ordinal)
         {
@@ -154,6 +161,7 @@ public sealed class SegmentsStage : IStage
             ["silhouette_by_k"] = silhouettes.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value),
             ["sample_users"] = rows.Count,
             ["inertia"] = Math.Round(model.Inertia, 6),
+            ["sql_vs_mlnet_sample_agreement"] = agreement,
             ["users"] = count,
             ["seconds_pull_sample"] = Math.Round(pullSeconds, 3),
             ["seconds_fit"] = Math.Round(fitSeconds, 3),

@@ -219,11 +219,44 @@ public sealed class UserScoresStage : IStage
         watch.Restart();
         var rows = await engine.CreateTableAsync(Name, RenderScore(c, stand, model.Classes, model.Weights, model.Biases), ct);
         metrics["seconds_score_sql"] = Math.Round(watch.Elapsed.TotalSeconds, 3);
+        metrics["sql_vs_mlnet_max_abs_diff"] = await CheckAgainstModelAsync(engine, c, stand, model, ct);
         metrics["classes"] = model.Classes;
         metrics["standardisation"] = stand.Describe();
         metrics["weights"] = model.Classes.Select((name, k) => new { @class = name, bias = model.Biases[k], weights = model.Weights[k] }).ToArray();
         c.Facts["user_scores.classes"] = model.Classes.Count;
         return rows;
+    }
+
+    /// <summary>Self-check on every run: for the first users by md5, the engine's probabilities against ML.NET's own on the same features.</summary>
+    private static async Task<double> CheckAgainstModelAsync(IEngine engine, StageContext c, Standardisation stand, SoftmaxModel model, CancellationToken ct)
+    {
+        const long Users = 200;
+        var d = c.Dialect;
+        var rows = await engine.QueryAsync(
+            $"""
+            SELECT
+                user_id,
+                {stand.ZColumns(c)}
+            FROM {c.Q(UserFeaturesStage.Table)}
+            ORDER BY
+                {d.Md5("user_id")},
+                user_id
+            LIMIT {d.Literal(Users)}
+            """, ct);
+        if (rows.Count == 0) return 0;
+        var expected = model.PredictProbabilities(rows.Select(stand.Vector).ToList());
+        var ids = string.Join(", ", rows.Select(r => d.Literal(Convert.ToString(r["user_id"], CultureInfo.InvariantCulture)!)));
+        var scored = (await engine.QueryAsync($"SELECT user_id, class, probability FROM {c.Q(Table)} WHERE user_id IN ({ids})", ct))
+            .ToDictionary(r => (Convert.ToString(r["user_id"], CultureInfo.InvariantCulture)!, Convert.ToString(r["class"], CultureInfo.InvariantCulture)!),
+                r => Convert.ToDouble(r["probability"], CultureInfo.InvariantCulture));
+        var max = 0.0;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var user = Convert.ToString(rows[i]["user_id"], CultureInfo.InvariantCulture)!;
+            for (var k = 0; k < model.Classes.Count; k++)
+                max = Math.Max(max, Math.Abs(expected[i][k] - scored[(user, model.Classes[k])]));
+        }
+        return max;
     }
 
     /// <summary>Hold-out log-loss and accuracy of the model, the majority class and the training prior.</summary>
