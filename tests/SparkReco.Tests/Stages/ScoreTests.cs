@@ -79,4 +79,33 @@ public sealed class ScoreTests(ITestOutputHelper output) : IDisposable
         Assert.True(M("holdout_accuracy") > M("baseline_majority_accuracy"), $"accuracy {M("holdout_accuracy")} vs majority {M("baseline_majority_accuracy")}");
         Assert.True(M("baseline_majority_log_loss") > M("baseline_prior_log_loss"));
     }
+
+    [Fact]
+    public async Task Label_is_the_category_of_the_first_engagement_after_the_cutoff()
+    {
+        var t0 = TestParquet.T0;
+        await TestParquet.WriteEventsAsync(_dir.Combine("events.parquet"), [
+            new("u1", "a1", "view", t0.AddDays(-20)),
+            new("u1", "b1", "view", t0.AddDays(-3)),  // first after the cutoff (as_of − 7 days): B
+            new("u1", "a1", "like", t0.AddDays(-2)),
+            new("u2", "a1", "view", t0.AddDays(-10)), // nothing after the cutoff: no label
+            new("u3", "c1", "view", t0.AddDays(-1)),  // C has no feature column (MaxCategories = 2): the "(other)" class
+            new("u4", "a1", "view", t0.AddDays(-5)),
+            new("u4", "a2", "view", t0.AddDays(-6)),
+        ]);
+        await TestParquet.WriteItemsAsync(_dir.Combine("items.parquet"), [("a1", "A", null), ("a2", "A", null), ("b1", "B", null), ("c1", "C", null)]);
+        await using var h = await StageHarness.OpenAsync(new Dictionary<string, string?>
+        {
+            ["Input:Events"] = _dir.Combine("events.parquet"),
+            ["Input:Items"] = _dir.Combine("items.parquet"),
+            ["Affinity:AsOf"] = "2026-11-01T00:00:00Z",
+            ["Scores:HorizonDays"] = "7",
+            ["Features:MaxCategories"] = "2",
+        });
+        await h.RunAsync(new CleanEventsStage());
+        var spec = await FeatureSpec.DiscoverAsync(h.Engine, h.Context, CancellationToken.None);
+        Assert.Equal(["A", "B"], spec.Categories);
+        var labels = (await h.QueryAsync(UserScoresStage.RenderLabels(h.Context, spec))).ToDictionary(r => (string)r["user_id"]!, r => (string)r["label"]!);
+        Assert.Equal(new Dictionary<string, string> { ["u1"] = "B", ["u3"] = UserScoresStage.OtherClass, ["u4"] = "A" }, labels);
+    }
 }
