@@ -1,6 +1,7 @@
 using SparkReco.Core.Errors;
 using SparkReco.Core.Stages;
 using SparkReco.Jobs.Stages;
+using SparkReco.Jobs.Stages.Modelling;
 
 namespace SparkReco.Jobs;
 
@@ -16,6 +17,10 @@ public sealed class JobPlan
     [
         new CleanEventsStage(),
         new AffinityStage(),
+        new UserFeaturesStage(),
+        new SegmentsStage(),
+        new SegmentProfilesStage(),
+        new UserScoresStage(),
     ];
 
     public static JobPlan Default() => Create(AllStages());

@@ -22,6 +22,8 @@ public sealed class DuckDbDialect : SqlDialectBase
     public override string EpochSeconds(string timestampExpression) =>
         $"CAST(epoch_us({timestampExpression}) AS DOUBLE) / CAST(1000000 AS DOUBLE)";
 
+    public override string Parameter(string name) => "$" + name;
+
     public override string CastString(string expression) => $"CAST({expression} AS VARCHAR)";
 
     // Parquet timestamps written UTC-adjusted (Spark's default) arrive as TIMESTAMP WITH TIME ZONE; a plain CAST

@@ -77,6 +77,13 @@ public sealed class DuckDbEngine : IEngine
         await Run(sql, () => command.ExecuteNonQueryAsync(cancellationToken));
     }
 
+    public async Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
+    {
+        await using var command = Command(sql);
+        foreach (var (name, value) in parameters) command.Parameters.Add(new DuckDBParameter(name, value));
+        await Run(sql, () => command.ExecuteNonQueryAsync(cancellationToken));
+    }
+
     public async Task<long> CreateTableAsync(string table, string selectSql, CancellationToken cancellationToken)
     {
         var name = Dialect.Quote(table);

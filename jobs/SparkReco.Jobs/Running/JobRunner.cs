@@ -45,6 +45,8 @@ public sealed class JobRunner
 
     public async Task<RunResult> RunAsync(CancellationToken ct)
     {
+        // Secrets are checked before any work: pseudonymisation on without a key stops here (exit 2).
+        var pseudonymKey = _settings.Privacy.PseudonymizeIds ? PrivacySettings.ReadKey() : null;
         var startedAt = DateTime.UtcNow;
         var runId = startedAt.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
         var catalog = await InputCatalog.OpenAsync(_settings.Input, ct);
@@ -61,7 +63,7 @@ public sealed class JobRunner
         try
         {
             var (context, timings) = await RunStagesAsync(engine, catalog, startedAt, ct);
-            var outputRows = await WriteTablesAsync(engine, context, staging, timings, ct);
+            var outputRows = await WriteTablesAsync(engine, context, staging, timings, pseudonymKey, ct);
             var inputRows = new SortedDictionary<string, long>(StringComparer.Ordinal) { ["events"] = catalog.Events.Rows };
             if (catalog.Items is not null) inputRows["items"] = catalog.Items.Rows;
             if (catalog.Follows is not null) inputRows["follows"] = catalog.Follows.Rows;
@@ -140,18 +142,30 @@ public sealed class JobRunner
         return (context, timings);
     }
 
-    private async Task<IReadOnlyDictionary<string, long>> WriteTablesAsync(IEngine engine, StageContext context, string staging, List<StageTiming> timings, CancellationToken ct)
+    private async Task<IReadOnlyDictionary<string, long>> WriteTablesAsync(IEngine engine, StageContext context, string staging, List<StageTiming> timings, string? pseudonymKey, CancellationToken ct)
     {
         var rows = new SortedDictionary<string, long>(StringComparer.Ordinal);
         var watch = Stopwatch.StartNew();
-        foreach (var stage in _plan.Enabled(context).Where(s => s.IsOutput))
+        // Privacy is applied at the point of publishing, so it covers every output table, whichever stage made it.
+        var pseudonymize = pseudonymKey is not null;
+        if (pseudonymize) await Pseudonymizer.StoreKeyAsync(engine, pseudonymKey!, ct);
+        try
         {
-            var tableWatch = Stopwatch.StartNew();
-            _observer.StepStarted("write " + stage.Name, 0, 0);
-            await engine.WriteParquetAsync(stage.Name, Path.Combine(staging, stage.Name), stage.OutputOrder, ct);
-            rows[stage.Name] = timings.First(t => t.Stage == stage.Name).Rows;
-            _observer.StepFinished("write " + stage.Name, rows[stage.Name], tableWatch.Elapsed);
+            foreach (var stage in _plan.Enabled(context).Where(s => s.IsOutput))
+            {
+                var tableWatch = Stopwatch.StartNew();
+                _observer.StepStarted("write " + stage.Name, 0, 0);
+                var table = pseudonymize ? await Pseudonymizer.PrepareAsync(engine, stage, ct) : stage.Name;
+                await engine.WriteParquetAsync(table, Path.Combine(staging, stage.Name), stage.OutputOrder, ct);
+                rows[stage.Name] = timings.First(t => t.Stage == stage.Name).Rows;
+                _observer.StepFinished("write " + stage.Name, rows[stage.Name], tableWatch.Elapsed);
+            }
         }
+        finally
+        {
+            if (pseudonymize) await Pseudonymizer.DropKeyAsync(engine, CancellationToken.None);
+        }
+        if (pseudonymize) context.Facts["privacy.pseudonymized_ids"] = true;
         timings.Add(new StageTiming("write_outputs", rows.Values.Sum(), Math.Round(watch.Elapsed.TotalSeconds, 3)));
         _logger.LogInformation("Wrote {Tables} tables ({Rows} rows) to staging in {Elapsed:F2} s", rows.Count, rows.Values.Sum(), watch.Elapsed.TotalSeconds);
         return rows;

@@ -9,6 +9,8 @@ public static class RunArtifacts
     public static IReadOnlyList<IReportSection> ReportSections() =>
     [
         new OverviewSection(),
+        new SegmentsSection(),
+        new ScoresSection(),
     ];
 
     public static IReadOnlyList<IRunArtifact> All() => [new MetricsArtifact(), new ReportArtifact(ReportSections())];

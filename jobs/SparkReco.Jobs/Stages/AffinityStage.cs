@@ -13,6 +13,7 @@ public sealed class AffinityStage : SqlStage
     public override IReadOnlyList<string> Inputs => ["clean_events"];
     public override bool IsOutput => true;
     public override IReadOnlyList<string> OutputOrder => ["user_id", "item_id"];
+    public override IReadOnlyList<string> UserIdColumns => ["user_id"];
 
     public override string Render(StageContext c)
     {
@@ -28,11 +29,12 @@ public sealed class AffinityStage : SqlStage
             SELECT
                 user_id,
                 item_id,
-                sum(
+                {d.ExactSum($"""
+
                     {typeWeight}
                     * weight
                     * power({d.Literal(0.5)}, ({asOfSeconds} - {d.EpochSeconds("event_time")}) / {halfLifeSeconds})
-                ) AS affinity,
+                """)} AS affinity,
                 count(*) AS event_count,
                 max(event_time) AS last_event_time
             FROM {c.Q("clean_events")}

@@ -38,6 +38,13 @@ public static class PlanCommand
                 output.WriteLine($"\n-- ===== stage {stage.Name}: {stage.Description}\n-- reads: {string.Join(", ", stage.Inputs)}{(stage.IsOutput ? "; published" : "")}");
                 foreach (var sql in stage.RenderSql(context)) output.WriteLine(sql + ";");
             }
+            if (settings.Privacy.PseudonymizeIds)
+            {
+                output.WriteLine("\n-- ===== publishing with Privacy:PseudonymizeIds: each published table is written through a projection that");
+                output.WriteLine("-- replaces its user-id columns by md5(key || id); the key is bound as a parameter and never printed.");
+                foreach (var stage in JobPlan.Default().Stages.Where(s => s.IsOutput && s.UserIdColumns.Count > 0))
+                    output.WriteLine($"--   {stage.Name}: {string.Join(", ", stage.UserIdColumns.Concat(stage.UserIdMentions.Select(m => $"{m.TextColumn} (mentions {m.IdColumn})")))}");
+            }
             return ExitCodes.Success;
         });
         return command;

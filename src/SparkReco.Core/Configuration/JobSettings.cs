@@ -14,7 +14,11 @@ public sealed record JobSettings(
     OutputSettings Output,
     EngineSettings Engine,
     CleanSettings Clean,
-    AffinitySettings Affinity)
+    AffinitySettings Affinity,
+    FeatureSettings Features,
+    SegmentSettings Segments,
+    ScoreSettings Scores,
+    PrivacySettings Privacy)
 {
     public static JobSettings Read(IConfiguration configuration)
     {
@@ -39,7 +43,11 @@ public sealed record JobSettings(
         var engine = EngineSettings.Read(r);
         var clean = CleanSettings.Read(r);
         var affinity = AffinitySettings.Read(r);
-        return new JobSettings(input, output, engine, clean, affinity);
+        var features = FeatureSettings.Read(r);
+        var segments = SegmentSettings.Read(r);
+        var scores = ScoreSettings.Read(r);
+        var privacy = PrivacySettings.Read(r);
+        return new JobSettings(input, output, engine, clean, affinity, features, segments, scores, privacy);
     }
 
     /// <summary>SHA-256 of the effective settings, so a manifest says exactly which configuration made it.</summary>

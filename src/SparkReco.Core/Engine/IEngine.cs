@@ -18,6 +18,27 @@ public interface IEngine : IAsyncDisposable
     /// <summary>Runs a statement with no result (DDL, views).</summary>
     Task ExecuteAsync(string sql, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Runs a statement with bound string parameters (written <c>ISqlDialect.Parameter(name)</c> in the SQL),
+    /// so secrets such as the pseudonymisation key never appear in SQL text or logs.
+    /// </summary>
+    Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"Engine {Name} does not bind SQL parameters.");
+
+    /// <summary>Column names of a table, in order (DuckDB's DESCRIBE says column_name, Spark's col_name).</summary>
+    async Task<IReadOnlyList<string>> ColumnsAsync(string table, CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync($"DESCRIBE {Dialect.Quote(table)}", cancellationToken);
+        var names = new List<string>();
+        foreach (var row in rows)
+        {
+            var name = (row.TryGetValue("column_name", out var n) ? n : row.TryGetValue("col_name", out var m) ? m : null)?.ToString();
+            if (string.IsNullOrEmpty(name) || name.StartsWith('#')) break; // Spark lists partition info after the columns
+            names.Add(name);
+        }
+        return names;
+    }
+
     /// <summary>Materialises <paramref name="selectSql"/> as table <paramref name="table"/> (replacing it) and returns its row count.</summary>
     Task<long> CreateTableAsync(string table, string selectSql, CancellationToken cancellationToken);
 

@@ -44,6 +44,20 @@ public interface ISqlDialect
 
     /// <summary>A statement that defines <paramref name="name"/> as a session view over <paramref name="select"/>.</summary>
     string CreateView(string name, string select);
+
+    /// <summary>
+    /// Sum of a DOUBLE expression that is the same bit for bit whatever order the engine adds rows in.
+    /// Parallel engines combine partial double sums in scheduling order, so a plain <c>sum</c> can differ in
+    /// the last bits between two runs (and flip a tie-break); DECIMAL sums are exact. Terms and totals
+    /// must stay below 1e20 in magnitude; they are rounded to 18 decimals.
+    /// </summary>
+    string ExactSum(string expression);
+
+    /// <summary>Mean of a DOUBLE expression (NULLs ignored), as order-independent as <see cref="ExactSum"/>.</summary>
+    string ExactAvg(string expression);
+
+    /// <summary>A named parameter marker bound by <c>IEngine.ExecuteAsync(sql, parameters, …)</c> (Spark: <c>:name</c>).</summary>
+    string Parameter(string name);
 }
 
 /// <summary>A Parquet input: one file, or a folder of part files / Hive-style partitions.</summary>
@@ -76,4 +90,10 @@ public abstract class SqlDialectBase : ISqlDialect
     public virtual string CastString(string expression) => $"CAST({expression} AS STRING)";
     public virtual string ToTimestamp(string expression) => $"CAST({expression} AS TIMESTAMP)";
     public abstract string CreateView(string name, string select);
+    public virtual string Parameter(string name) => ":" + name;
+
+    public virtual string ExactSum(string expression) => $"CAST(sum(CAST({expression} AS DECIMAL(38, 18))) AS DOUBLE)";
+
+    public virtual string ExactAvg(string expression) =>
+        $"CAST(sum(CAST({expression} AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count({expression}), 0) AS DOUBLE)";
 }

@@ -27,12 +27,24 @@ public interface IStage
     /// <summary>Whether the stage runs with these settings and inputs (e.g. evaluation only when configured).</summary>
     bool IsEnabled(StageContext context) => true;
 
+    /// <summary>
+    /// Published columns that hold user ids (e.g. <c>user_id</c>, a neighbour's id). With
+    /// <c>Privacy:PseudonymizeIds</c> on, the runner publishes each as <c>md5(key || id)</c>.
+    /// </summary>
+    IReadOnlyList<string> UserIdColumns => [];
+
+    /// <summary>Published text columns that mention a user id held in another column (e.g. a <c>reason</c> naming a neighbour): the mention is replaced by its pseudonym too.</summary>
+    IReadOnlyList<UserIdMention> UserIdMentions => [];
+
     /// <summary>The SQL the stage runs, as it would be pasted into a SQL console.</summary>
     IEnumerable<string> RenderSql(StageContext context);
 
     /// <summary>Runs the stage and returns the produced table's row count.</summary>
     Task<long> RunAsync(IEngine engine, StageContext context, CancellationToken cancellationToken);
 }
+
+/// <summary>Text column <paramref name="TextColumn"/> may contain the user id held in <paramref name="IdColumn"/> of the same row.</summary>
+public sealed record UserIdMention(string TextColumn, string IdColumn);
 
 /// <summary>A stage that is one <c>SELECT</c> materialised as its output table.</summary>
 public abstract class SqlStage : IStage
@@ -43,6 +55,8 @@ public abstract class SqlStage : IStage
     public virtual bool IsOutput => false;
     public virtual IReadOnlyList<string> OutputOrder => [];
     public virtual bool IsEnabled(StageContext context) => true;
+    public virtual IReadOnlyList<string> UserIdColumns => [];
+    public virtual IReadOnlyList<UserIdMention> UserIdMentions => [];
 
     /// <summary>The <c>SELECT</c> that defines the stage's table.</summary>
     public abstract string Render(StageContext context);

@@ -1,0 +1,87 @@
+using SparkReco.Core.Engine;
+using SparkReco.Core.Sql;
+using SparkReco.Core.Stages;
+
+namespace SparkReco.Jobs.Running;
+
+/// <summary>
+/// Publishes tables with pseudonymous user ids: every column a stage declares in
+/// <see cref="IStage.UserIdColumns"/> becomes <c>md5(key || id)</c>, and every id mentioned in a
+/// declared text column (<see cref="IStage.UserIdMentions"/>) is replaced inside the text. The key is
+/// bound as a parameter into a one-row table, so it never appears in SQL text, plans or logs. md5 is
+/// the same in DuckDB and Spark, so one key gives one pseudonym per user on every engine and run.
+/// </summary>
+public static class Pseudonymizer
+{
+    public const string KeyTable = "pseudonym_key";
+    private const string KeyColumn = "pseudonym_key";
+
+    /// <summary>Stores the key for this run in the engine (bound as a parameter, never in SQL text).</summary>
+    public static Task StoreKeyAsync(IEngine engine, string key, CancellationToken ct)
+    {
+        var d = engine.Dialect;
+        return engine.ExecuteAsync(
+            $"CREATE OR REPLACE TABLE {d.Quote(KeyTable)} AS\nSELECT {d.CastString(d.Parameter("key"))} AS {d.Quote(KeyColumn)}",
+            new Dictionary<string, string>(StringComparer.Ordinal) { ["key"] = key }, ct);
+    }
+
+    /// <summary>The pseudonym of a string id expression (NULL stays NULL on every engine).</summary>
+    public static string Pseudonym(ISqlDialect d, string idExpression) =>
+        $"CASE WHEN {idExpression} IS NULL THEN NULL ELSE {d.Md5($"concat(k.{d.Quote(KeyColumn)}, {d.CastString(idExpression)})")} END";
+
+    /// <summary>Column names that look like user ids; a published table with one that its stage did not declare is a bug, caught before anything is written.</summary>
+    public static bool LooksLikeUserId(string column) =>
+        column.Equals("user_id", StringComparison.OrdinalIgnoreCase)
+        || column.EndsWith("_user_id", StringComparison.OrdinalIgnoreCase)
+        || column.Equals("follower_id", StringComparison.OrdinalIgnoreCase)
+        || column.Equals("followee_id", StringComparison.OrdinalIgnoreCase)
+        || column.StartsWith("neighbor", StringComparison.OrdinalIgnoreCase)
+        || column.StartsWith("neighbour", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The projection that publishes <paramref name="stage"/>'s table with pseudonyms, columns in their original order.</summary>
+    public static string RenderProjection(ISqlDialect d, IStage stage, IReadOnlyList<string> columns)
+    {
+        var undeclared = columns.Where(col => LooksLikeUserId(col) && !stage.UserIdColumns.Contains(col, StringComparer.Ordinal)).ToList();
+        if (undeclared.Count > 0)
+            throw new InvalidOperationException(
+                $"Stage {stage.Name} publishes column(s) {string.Join(", ", undeclared)} that look like user ids but are not in its UserIdColumns; declare them so pseudonymisation covers them.");
+        foreach (var name in stage.UserIdColumns.Concat(stage.UserIdMentions.SelectMany(m => new[] { m.TextColumn, m.IdColumn })))
+            if (!columns.Contains(name, StringComparer.Ordinal))
+                throw new InvalidOperationException($"Stage {stage.Name} declares user-id column '{name}', which its table does not have.");
+
+        var select = columns.Select(col =>
+        {
+            var q = "t." + d.Quote(col);
+            if (stage.UserIdColumns.Contains(col, StringComparer.Ordinal)) return $"{Pseudonym(d, q)} AS {d.Quote(col)}";
+            var mentions = stage.UserIdMentions.Where(m => m.TextColumn == col).ToList();
+            if (mentions.Count == 0) return q;
+            var text = q;
+            foreach (var m in mentions)
+            {
+                var id = "t." + d.Quote(m.IdColumn);
+                text = $"CASE WHEN {id} IS NULL OR {text} IS NULL THEN {text} ELSE replace({text}, {d.CastString(id)}, {Pseudonym(d, id)}) END";
+            }
+            return $"{text} AS {d.Quote(col)}";
+        });
+        return $"""
+            -- {stage.Name}, as published: user ids replaced by md5(key || id)
+            SELECT
+                {string.Join(",\n    ", select)}
+            FROM {d.Quote(stage.Name)} AS t
+            CROSS JOIN {d.Quote(KeyTable)} AS k
+            """;
+    }
+
+    /// <summary>The table to write for <paramref name="stage"/>: a pseudonymised copy when it holds user ids, else the table itself.</summary>
+    public static async Task<string> PrepareAsync(IEngine engine, IStage stage, CancellationToken ct)
+    {
+        var columns = await engine.ColumnsAsync(stage.Name, ct);
+        if (stage.UserIdColumns.Count == 0 && stage.UserIdMentions.Count == 0 && !columns.Any(LooksLikeUserId)) return stage.Name;
+        var published = "publish_" + stage.Name;
+        await engine.CreateTableAsync(published, RenderProjection(engine.Dialect, stage, columns), ct);
+        return published;
+    }
+
+    public static Task DropKeyAsync(IEngine engine, CancellationToken ct) =>
+        engine.ExecuteAsync($"DROP TABLE IF EXISTS {engine.Dialect.Quote(KeyTable)}", ct);
+}
