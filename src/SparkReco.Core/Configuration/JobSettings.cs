@@ -14,7 +14,11 @@ public sealed record JobSettings(
     OutputSettings Output,
     EngineSettings Engine,
     CleanSettings Clean,
-    AffinitySettings Affinity)
+    AffinitySettings Affinity,
+    SimilaritySettings Similarity,
+    NeighborSettings Neighbors,
+    RecommendSettings Recommend,
+    EvaluationSettings Evaluation)
 {
     public static JobSettings Read(IConfiguration configuration)
     {
@@ -39,7 +43,11 @@ public sealed record JobSettings(
         var engine = EngineSettings.Read(r);
         var clean = CleanSettings.Read(r);
         var affinity = AffinitySettings.Read(r);
-        return new JobSettings(input, output, engine, clean, affinity);
+        var similarity = SimilaritySettings.Read(r);
+        var neighbors = NeighborSettings.Read(r);
+        var recommend = RecommendSettings.Read(r);
+        var evaluation = EvaluationSettings.Read(r);
+        return new JobSettings(input, output, engine, clean, affinity, similarity, neighbors, recommend, evaluation);
     }
 
     /// <summary>SHA-256 of the effective settings, so a manifest says exactly which configuration made it.</summary>
