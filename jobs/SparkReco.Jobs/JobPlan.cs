@@ -1,6 +1,7 @@
 using SparkReco.Core.Errors;
 using SparkReco.Core.Stages;
 using SparkReco.Jobs.Stages;
+using SparkReco.Jobs.Stages.Recommend;
 
 namespace SparkReco.Jobs;
 
@@ -16,6 +17,12 @@ public sealed class JobPlan
     [
         new CleanEventsStage(),
         new AffinityStage(),
+        new ItemPopularityStage(),
+        new ItemSimilarityStage(),
+        new UserNeighborsStage(),
+        new ItemScoresStage(),
+        new UserScoresStage(),
+        new RecommendationsStage(),
     ];
 
     public static JobPlan Default() => Create(AllStages());
