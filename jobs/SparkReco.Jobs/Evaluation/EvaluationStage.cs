@@ -296,7 +296,7 @@ public sealed class EvaluationStage : IStage
             ideal AS (
                 SELECT
                     r.user_id,
-                    sum({ln2} / {d.Ln("CAST(p.position + 1 AS DOUBLE)")}) AS idcg
+                    {d.SumDouble($"{ln2} / {d.Ln("CAST(p.position + 1 AS DOUBLE)")}")} AS idcg
                 FROM relevant_counts AS r
                 JOIN positions AS p
                     ON p.position <= r.n_relevant
@@ -338,8 +338,8 @@ public sealed class EvaluationStage : IStage
                     source,
                     user_id,
                     sum(is_hit) AS hits,
-                    sum(CASE WHEN is_hit = 1 THEN {ln2} / {d.Ln("CAST(list_rank + 1 AS DOUBLE)")} ELSE {zero} END) AS dcg,
-                    sum(CASE WHEN is_hit = 1 THEN CAST(hits_so_far AS DOUBLE) / CAST(list_rank AS DOUBLE) ELSE {zero} END) AS precision_sum
+                    {d.SumDouble($"CASE WHEN is_hit = 1 THEN {ln2} / {d.Ln("CAST(list_rank + 1 AS DOUBLE)")} ELSE {zero} END")} AS dcg,
+                    {d.SumDouble($"CASE WHEN is_hit = 1 THEN CAST(hits_so_far AS DOUBLE) / CAST(list_rank AS DOUBLE) ELSE {zero} END")} AS precision_sum
                 FROM cumulative
                 GROUP BY
                     source,
@@ -369,7 +369,7 @@ public sealed class EvaluationStage : IStage
                 SELECT
                     j.source,
                     count(DISTINCT j.item_id) AS items_recommended,
-                    avg(CAST(p.users AS DOUBLE)) AS mean_popularity
+                    {d.SumDouble("CAST(p.users AS DOUBLE)")} / CAST(count(*) AS DOUBLE) AS mean_popularity
                 FROM judged AS j
                 LEFT JOIN {c.Q(scope["item_popularity"])} AS p
                     ON p.item_id = j.item_id
@@ -383,7 +383,7 @@ public sealed class EvaluationStage : IStage
             ),
             history AS (
                 SELECT
-                    avg(CAST(p.users AS DOUBLE)) AS history_mean_popularity
+                    {d.SumDouble("CAST(p.users AS DOUBLE)")} / CAST(count(*) AS DOUBLE) AS history_mean_popularity
                 FROM {c.Q(scope["affinity"])} AS a
                 JOIN relevant_counts AS r
                     ON r.user_id = a.user_id
@@ -393,11 +393,11 @@ public sealed class EvaluationStage : IStage
             SELECT
                 u.source,
                 count(*) AS users,
-                avg(u.precision_at_k) AS precision_at_k,
-                avg(u.recall_at_k) AS recall_at_k,
-                avg(u.ndcg_at_k) AS ndcg_at_k,
-                avg(u.map_at_k) AS map_at_k,
-                avg(u.hit_rate_at_k) AS hit_rate_at_k,
+                {d.SumDouble("u.precision_at_k")} / CAST(count(*) AS DOUBLE) AS precision_at_k,
+                {d.SumDouble("u.recall_at_k")} / CAST(count(*) AS DOUBLE) AS recall_at_k,
+                {d.SumDouble("u.ndcg_at_k")} / CAST(count(*) AS DOUBLE) AS ndcg_at_k,
+                {d.SumDouble("u.map_at_k")} / CAST(count(*) AS DOUBLE) AS map_at_k,
+                {d.SumDouble("u.hit_rate_at_k")} / CAST(count(*) AS DOUBLE) AS hit_rate_at_k,
                 CAST(coalesce(max(x.items_recommended), 0) AS DOUBLE) / CAST(max(cat.n_items) AS DOUBLE) AS coverage_at_k,
                 coalesce(max(x.mean_popularity), {zero}) AS mean_popularity,
                 max(h.history_mean_popularity) AS history_mean_popularity

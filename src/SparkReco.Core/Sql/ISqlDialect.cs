@@ -38,6 +38,12 @@ public interface ISqlDialect
 
     /// <summary>A string expression as text, whatever the source type (ids may be integers).</summary>
     string CastString(string expression);
+
+    /// <summary>
+    /// Sum of DOUBLE values, as an aggregate or window function. Compensated (Kahan) where the engine has it, so the
+    /// result does not depend on the order parallel workers add the rows in and reruns give identical bits.
+    /// </summary>
+    string SumDouble(string expression);
 }
 
 /// <summary>A Parquet input: one file, or a folder of part files / Hive-style partitions.</summary>
@@ -68,4 +74,5 @@ public abstract class SqlDialectBase : ISqlDialect
     public virtual string Ln(string expression) => $"ln({expression})";
     public virtual string Md5(string expression) => $"md5({expression})";
     public virtual string CastString(string expression) => $"CAST({expression} AS STRING)";
+    public virtual string SumDouble(string expression) => $"sum({expression})";
 }

@@ -21,7 +21,7 @@ public sealed class ItemPopularityStage(TableScope? scope = null) : SqlStage
         -- popularity = sum of affinity over users (time-decayed, type-weighted); users = distinct users.
         SELECT
             item_id,
-            sum(affinity) AS popularity,
+            {c.Dialect.SumDouble("affinity")} AS popularity,
             count(*) AS users
         FROM {c.Q(_scope["affinity"])}
         GROUP BY

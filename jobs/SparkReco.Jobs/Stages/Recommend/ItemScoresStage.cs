@@ -34,7 +34,7 @@ public sealed class ItemScoresStage(TableScope? scope = null) : SqlStage
                 user_id,
                 item_id,
                 because_item_id,
-                sum(contribution) OVER (PARTITION BY user_id, item_id) AS score,
+                {c.Dialect.SumDouble("contribution")} OVER (PARTITION BY user_id, item_id) AS score,
                 row_number() OVER (
                     PARTITION BY user_id, item_id
                     ORDER BY contribution DESC, because_item_id ASC

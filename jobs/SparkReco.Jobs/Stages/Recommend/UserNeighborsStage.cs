@@ -78,7 +78,7 @@ public sealed class UserNeighborsStage(TableScope? scope = null) : MultiTableSta
         WITH norms AS (
             SELECT
                 user_id,
-                sqrt(sum(affinity * affinity)) AS norm
+                sqrt({c.Dialect.SumDouble("affinity * affinity")}) AS norm
             FROM {c.Q(Vectors)}
             GROUP BY
                 user_id
@@ -87,7 +87,7 @@ public sealed class UserNeighborsStage(TableScope? scope = null) : MultiTableSta
             SELECT
                 a.user_id AS user_a,
                 b.user_id AS user_b,
-                sum(a.affinity * b.affinity) AS dot,
+                {c.Dialect.SumDouble("a.affinity * b.affinity")} AS dot,
                 count(*) AS overlap
             FROM {c.Q(Vectors)} AS a
             JOIN {c.Q(Vectors)} AS b

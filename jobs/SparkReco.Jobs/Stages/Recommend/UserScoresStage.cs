@@ -23,7 +23,7 @@ public sealed class UserScoresStage(TableScope? scope = null) : SqlStage
         WITH neighbor_weights AS (
             SELECT
                 user_id,
-                sum(abs(similarity)) AS total_weight
+                {c.Dialect.SumDouble("abs(similarity)")} AS total_weight
             FROM {c.Q(_scope["user_neighbors"])}
             GROUP BY
                 user_id
@@ -43,7 +43,7 @@ public sealed class UserScoresStage(TableScope? scope = null) : SqlStage
                 user_id,
                 item_id,
                 neighbor_id,
-                sum(contribution) OVER (PARTITION BY user_id, item_id) AS weighted_sum,
+                {c.Dialect.SumDouble("contribution")} OVER (PARTITION BY user_id, item_id) AS weighted_sum,
                 row_number() OVER (
                     PARTITION BY user_id, item_id
                     ORDER BY contribution DESC, neighbor_id ASC
