@@ -24,6 +24,6 @@ public sealed class DuckDbDialect : SqlDialectBase
 
     public override string CastString(string expression) => $"CAST({expression} AS VARCHAR)";
 
-    /// <summary>DuckDB's plain double sum depends on how threads combine partial sums; fsum (Kahan) does not in practice.</summary>
-    public override string SumDouble(string expression) => $"fsum({expression})";
+    /// <summary>An ordered aggregate: DuckDB sorts each group's values, then adds them one by one.</summary>
+    public override string SumDouble(string expression) => $"sum({expression} ORDER BY {expression})";
 }

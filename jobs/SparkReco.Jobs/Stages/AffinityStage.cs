@@ -25,18 +25,27 @@ public sealed class AffinityStage(TableScope? scope = null) : SqlStage
             $"                ELSE {d.Literal(0.0)}\n            END";
         var halfLifeSeconds = d.Literal(c.Settings.Affinity.HalfLifeDays * 86_400);
         var asOfSeconds = d.Literal((c.AsOf - DateTime.UnixEpoch).TotalSeconds);
-        // One event's contribution; the sum is order-independent (SumDouble) so reruns give identical bits.
-        var term = $"\n        {typeWeight}\n        * weight\n        * power({d.Literal(0.5)}, ({asOfSeconds} - {d.EpochSeconds("event_time")}) / {halfLifeSeconds})\n    ";
         return $"""
             -- {Name}: one row per (user_id, item_id).
             -- affinity = sum of type_weight * weight * 0.5 ^ (age_seconds / half_life_seconds), age measured back from as_of.
+            -- The sum adds in a fixed order (SumDouble), so reruns give identical bits.
+            WITH weighted_events AS (
+                SELECT
+                    user_id,
+                    item_id,
+                    event_time,
+                    {typeWeight}
+                    * weight
+                    * power({d.Literal(0.5)}, ({asOfSeconds} - {d.EpochSeconds("event_time")}) / {halfLifeSeconds}) AS contribution
+                FROM {c.Q(_scope["clean_events"])}
+            )
             SELECT
                 user_id,
                 item_id,
-                {d.SumDouble(term)} AS affinity,
+                {d.SumDouble("contribution")} AS affinity,
                 count(*) AS event_count,
                 max(event_time) AS last_event_time
-            FROM {c.Q(_scope["clean_events"])}
+            FROM weighted_events
             GROUP BY
                 user_id,
                 item_id

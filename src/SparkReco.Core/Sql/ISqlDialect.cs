@@ -40,8 +40,9 @@ public interface ISqlDialect
     string CastString(string expression);
 
     /// <summary>
-    /// Sum of DOUBLE values, as an aggregate or window function. Compensated (Kahan) where the engine has it, so the
-    /// result does not depend on the order parallel workers add the rows in and reruns give identical bits.
+    /// Sum of DOUBLE values (an aggregate, not a window function) that adds the values in a fixed order (ascending
+    /// value), so the result does not depend on the order parallel workers deliver the rows and reruns give identical
+    /// bits. (A plain <c>sum</c> of doubles can differ in the last bit from run to run.)
     /// </summary>
     string SumDouble(string expression);
 }

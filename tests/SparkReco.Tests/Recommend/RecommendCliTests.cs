@@ -52,7 +52,7 @@ public sealed class RecommendCliTests : IDisposable
         await RunAsync(events, _dir.Combine("out1"), "--set", "Evaluation:Mode=temporal");
         await RunAsync(events, _dir.Combine("out2"), "--set", "Evaluation:Mode=temporal");
 
-        foreach (var table in new[] { "item_similarity", "user_neighbors", "recommendations" })
+        foreach (var table in new[] { "affinity", "item_similarity", "user_neighbors", "recommendations" })
         {
             var first = await ReadAllAsync(_dir.Combine("out1", table));
             var second = await ReadAllAsync(_dir.Combine("out2", table));

@@ -29,12 +29,21 @@ public sealed class ItemScoresStage(TableScope? scope = null) : SqlStage
             JOIN {c.Q(_scope["item_similarity"])} AS s
                 ON s.item_id = a.item_id
         ),
+        scores AS (
+            SELECT
+                user_id,
+                item_id,
+                {c.Dialect.SumDouble("contribution")} AS score
+            FROM contributions
+            GROUP BY
+                user_id,
+                item_id
+        ),
         ranked_contributions AS (
             SELECT
                 user_id,
                 item_id,
                 because_item_id,
-                {c.Dialect.SumDouble("contribution")} OVER (PARTITION BY user_id, item_id) AS score,
                 row_number() OVER (
                     PARTITION BY user_id, item_id
                     ORDER BY contribution DESC, because_item_id ASC
@@ -42,12 +51,15 @@ public sealed class ItemScoresStage(TableScope? scope = null) : SqlStage
             FROM contributions
         )
         SELECT
-            user_id,
-            item_id,
-            score,
-            because_item_id AS reason_id
-        FROM ranked_contributions
-        WHERE contribution_rank = 1
-            AND score > {c.Dialect.Literal(0.0)}
+            s.user_id,
+            s.item_id,
+            s.score,
+            r.because_item_id AS reason_id
+        FROM scores AS s
+        JOIN ranked_contributions AS r
+            ON r.user_id = s.user_id
+            AND r.item_id = s.item_id
+            AND r.contribution_rank = 1
+        WHERE s.score > {c.Dialect.Literal(0.0)}
         """;
 }

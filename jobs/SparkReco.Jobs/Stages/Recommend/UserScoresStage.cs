@@ -38,12 +38,21 @@ public sealed class UserScoresStage(TableScope? scope = null) : SqlStage
             JOIN {c.Q(_scope["affinity"])} AS a
                 ON a.user_id = n.neighbor_id
         ),
+        weighted_sums AS (
+            SELECT
+                user_id,
+                item_id,
+                {c.Dialect.SumDouble("contribution")} AS weighted_sum
+            FROM contributions
+            GROUP BY
+                user_id,
+                item_id
+        ),
         ranked_contributions AS (
             SELECT
                 user_id,
                 item_id,
                 neighbor_id,
-                {c.Dialect.SumDouble("contribution")} OVER (PARTITION BY user_id, item_id) AS weighted_sum,
                 row_number() OVER (
                     PARTITION BY user_id, item_id
                     ORDER BY contribution DESC, neighbor_id ASC
@@ -51,14 +60,17 @@ public sealed class UserScoresStage(TableScope? scope = null) : SqlStage
             FROM contributions
         )
         SELECT
-            r.user_id,
-            r.item_id,
-            r.weighted_sum / w.total_weight AS score,
+            s.user_id,
+            s.item_id,
+            s.weighted_sum / w.total_weight AS score,
             r.neighbor_id AS reason_id
-        FROM ranked_contributions AS r
+        FROM weighted_sums AS s
+        JOIN ranked_contributions AS r
+            ON r.user_id = s.user_id
+            AND r.item_id = s.item_id
+            AND r.contribution_rank = 1
         JOIN neighbor_weights AS w
-            ON w.user_id = r.user_id
-        WHERE r.contribution_rank = 1
-            AND r.weighted_sum > {c.Dialect.Literal(0.0)}
+            ON w.user_id = s.user_id
+        WHERE s.weighted_sum > {c.Dialect.Literal(0.0)}
         """;
 }
