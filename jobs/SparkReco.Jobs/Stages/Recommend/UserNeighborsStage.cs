@@ -55,39 +55,53 @@ public sealed class UserNeighborsStage(TableScope? scope = null) : MultiTableSta
     private string RenderVectors(StageContext c) =>
         $"""
         -- {Vectors}: one row per (user_id, item_id) with positive affinity, leaving out items with more than
-        -- {c.Settings.Neighbors.MaxUsersPerItem} users; the vectors user_neighbors compares.
+        -- {c.Settings.Neighbors.MaxUsersPerItem} users; weight = affinity / the norm of the user's remaining vector (unit vectors).
         WITH item_user_counts AS (
             {ItemUserCounts(c)}
-        )
-        SELECT
-            a.user_id,
-            a.item_id,
-            a.affinity
-        FROM {c.Q(_scope["affinity"])} AS a
-        JOIN item_user_counts AS n
-            ON n.item_id = a.item_id
-        WHERE a.affinity > {c.Dialect.Literal(0.0)}
-            AND n.n_users <= {c.Dialect.Literal(c.Settings.Neighbors.MaxUsersPerItem)}
-        """;
-
-    private string RenderNeighbors(StageContext c) =>
-        $"""
-        -- {Name}: one row per (user_id, neighbor_id), the {c.Settings.Neighbors.TopK} most similar users per user.
-        -- similarity = cosine of the two users' vectors in {Vectors}; overlap = shared items (at least {c.Settings.Neighbors.MinOverlap}).
-        -- rank orders by similarity (highest first), ties by neighbor_id (lowest first).
-        WITH norms AS (
+        ),
+        kept AS (
+            SELECT
+                a.user_id,
+                a.item_id,
+                a.affinity
+            FROM {c.Q(_scope["affinity"])} AS a
+            JOIN item_user_counts AS n
+                ON n.item_id = a.item_id
+            WHERE a.affinity > {c.Dialect.Literal(0.0)}
+                AND n.n_users <= {c.Dialect.Literal(c.Settings.Neighbors.MaxUsersPerItem)}
+        ),
+        norms AS (
             SELECT
                 user_id,
                 sqrt({c.Dialect.SumDouble("affinity * affinity")}) AS norm
-            FROM {c.Q(Vectors)}
+            FROM kept
             GROUP BY
                 user_id
-        ),
-        pair_dots AS (
+        )
+        SELECT
+            k.user_id,
+            k.item_id,
+            k.affinity,
+            k.affinity / n.norm AS weight
+        FROM kept AS k
+        JOIN norms AS n
+            ON n.user_id = k.user_id
+        """;
+
+    private string RenderNeighbors(StageContext c)
+    {
+        var grid = c.Dialect.Literal(4503599627370496.0); // 2^52
+        return $"""
+        -- {Name}: one row per (user_id, neighbor_id), the {c.Settings.Neighbors.TopK} most similar users per user.
+        -- similarity = cosine of the two users' vectors in {Vectors}; overlap = shared items (at least {c.Settings.Neighbors.MinOverlap}).
+        -- rank orders by similarity (highest first), ties by neighbor_id (lowest first).
+        -- Each term of the dot product of unit vectors is rounded to a multiple of 2^-52 (error below 1.2e-16): every
+        -- partial sum is then exact, so the result does not depend on the order the engine adds the rows in.
+        WITH pair_similarity AS (
             SELECT
                 a.user_id AS user_a,
                 b.user_id AS user_b,
-                {c.Dialect.SumDouble("a.affinity * b.affinity")} AS dot,
+                sum(round(a.weight * b.weight * {grid}) / {grid}) AS similarity,
                 count(*) AS overlap
             FROM {c.Q(Vectors)} AS a
             JOIN {c.Q(Vectors)} AS b
@@ -97,18 +111,6 @@ public sealed class UserNeighborsStage(TableScope? scope = null) : MultiTableSta
                 a.user_id,
                 b.user_id
             HAVING count(*) >= {c.Dialect.Literal(c.Settings.Neighbors.MinOverlap)}
-        ),
-        pair_similarity AS (
-            SELECT
-                p.user_a,
-                p.user_b,
-                p.dot / (na.norm * nb.norm) AS similarity,
-                p.overlap
-            FROM pair_dots AS p
-            JOIN norms AS na
-                ON na.user_id = p.user_a
-            JOIN norms AS nb
-                ON nb.user_id = p.user_b
         ),
         both_directions AS (
             SELECT
@@ -146,4 +148,5 @@ public sealed class UserNeighborsStage(TableScope? scope = null) : MultiTableSta
         FROM ranked
         WHERE neighbor_rank <= {c.Dialect.Literal(c.Settings.Neighbors.TopK)}
         """;
+    }
 }
