@@ -42,7 +42,8 @@ public interface ISqlDialect
     /// <summary>
     /// Sum of DOUBLE values (an aggregate, not a window function) that adds the values in a fixed order (ascending
     /// value), so the result does not depend on the order parallel workers deliver the rows and reruns give identical
-    /// bits. (A plain <c>sum</c> of doubles can differ in the last bit from run to run.)
+    /// bits. (A plain <c>sum</c> of doubles can differ in the last bit from run to run.) DuckDB: an ordered aggregate;
+    /// Spark SQL can spell it <c>aggregate(array_sort(collect_list(x)), CAST(0 AS DOUBLE), (acc, v) -&gt; acc + v)</c>.
     /// </summary>
     string SumDouble(string expression);
 }
