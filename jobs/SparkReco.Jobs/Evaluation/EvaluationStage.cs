@@ -290,16 +290,16 @@ public sealed class EvaluationStage : IStage
             ),
             positions AS (
                 SELECT
-                    position
-                FROM (VALUES {positions}) AS p(position)
+                    ideal_rank
+                FROM (VALUES {positions}) AS p(ideal_rank)
             ),
             ideal AS (
                 SELECT
                     r.user_id,
-                    {d.SumDouble($"{ln2} / {d.Ln("CAST(p.position + 1 AS DOUBLE)")}")} AS idcg
+                    {d.SumDouble($"{ln2} / {d.Ln("CAST(p.ideal_rank + 1 AS DOUBLE)")}")} AS idcg
                 FROM relevant_counts AS r
                 JOIN positions AS p
-                    ON p.position <= r.n_relevant
+                    ON p.ideal_rank <= r.n_relevant
                 GROUP BY
                     r.user_id
             ),

@@ -56,6 +56,7 @@ public sealed class CfOracleTests
             ["Recommend:UserWeight"] = (random.Next(1, 4) * 0.5).ToString(CultureInfo.InvariantCulture),
             ["Recommend:RemoveSeen"] = random.Next(4) == 0 ? "false" : "true",
             ["Recommend:PopularityPenalty"] = random.Next(3) == 0 ? "0.5" : "0",
+            ["Recommend:Backfill"] = random.Next(4) == 0 ? "false" : "true",
         };
     }
 
