@@ -175,6 +175,17 @@ public sealed class EvaluationTests
     }
 
     [Fact]
+    public async Task A_split_with_no_test_events_fails_with_a_clear_message()
+    {
+        var events = RandomEvents(2).Where(e => e.Time < AsOf.AddDays(-7)).ToList();
+        await using var h = await OpenAsync([], Settings);
+        await CreateCleanEventsAsync(h, events);
+        await h.RunAsync([new AffinityStage(), .. CfStages()]);
+        var e = await Assert.ThrowsAsync<SparkReco.Core.Errors.InputDataException>(() => new EvaluationStage().RunAsync(h.Engine, h.Context, CancellationToken.None));
+        Assert.Contains("raise Evaluation:TestDays", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Plan_sql_of_the_evaluation_names_every_train_table()
     {
         await using var h = await OpenAsync([], Settings);
