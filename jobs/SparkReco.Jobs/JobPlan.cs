@@ -1,7 +1,9 @@
 using SparkReco.Core.Errors;
 using SparkReco.Core.Stages;
+using SparkReco.Jobs.Evaluation;
 using SparkReco.Jobs.Stages;
 using SparkReco.Jobs.Stages.Modelling;
+using SparkReco.Jobs.Stages.Recommend;
 
 namespace SparkReco.Jobs;
 
@@ -17,6 +19,13 @@ public sealed class JobPlan
     [
         new CleanEventsStage(),
         new AffinityStage(),
+        new ItemPopularityStage(),
+        new ItemSimilarityStage(),
+        new UserNeighborsStage(),
+        new ItemBasedScoresStage(),
+        new UserBasedScoresStage(),
+        new RecommendationsStage(),
+        new EvaluationStage(),
         new UserFeaturesStage(),
         new SegmentsStage(),
         new SegmentProfilesStage(),
@@ -44,6 +53,15 @@ public sealed class JobPlan
         var duplicate = ordered.GroupBy(s => s.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidOperationException($"Two stages are named '{duplicate.Key}'.");
         return new JobPlan(ordered);
+    }
+
+    /// <summary>The plan cut down to <paramref name="stage"/> and the stages it reads from, directly or not.</summary>
+    public JobPlan Through(string stage)
+    {
+        var needed = new HashSet<string>([stage], StringComparer.Ordinal);
+        foreach (var s in Stages.Reverse())
+            if (needed.Contains(s.Name)) needed.UnionWith(s.Inputs);
+        return new JobPlan(Stages.Where(s => needed.Contains(s.Name)).ToList());
     }
 
     /// <summary>Stages that run with these settings; a stage whose input is disabled is disabled too.</summary>

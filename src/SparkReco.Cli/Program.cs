@@ -26,6 +26,7 @@ public static class Program
         GenerateCommand.Create(),
         ImportCommand.Create(),
         SettingsCommand.Create(),
+        EvaluateCommand.Create(),
     };
 
     /// <summary>Parses and runs a command line, mapping every failure to its exit code (DESIGN §7).</summary>

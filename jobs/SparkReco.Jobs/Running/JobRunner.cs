@@ -104,6 +104,18 @@ public sealed class JobRunner
         }
     }
 
+    /// <summary>
+    /// Runs the plan's stages without taking the output lock, writing tables or publishing (offline evaluation):
+    /// returns the context, whose facts and metrics the caller reports.
+    /// </summary>
+    public async Task<StageContext> RunWithoutPublishingAsync(CancellationToken ct)
+    {
+        var catalog = await InputCatalog.OpenAsync(_settings.Input, ct);
+        await using var engine = await _engineFactory(_settings.Engine, ct);
+        var (context, _) = await RunStagesAsync(engine, catalog, DateTime.UtcNow, ct);
+        return context;
+    }
+
     private async Task<(StageContext Context, List<StageTiming> Timings)> RunStagesAsync(IEngine engine, InputCatalog catalog, DateTime startedAt, CancellationToken ct)
     {
         foreach (var view in SourceTables.Render(catalog, _settings.Input.Columns, engine.Dialect))

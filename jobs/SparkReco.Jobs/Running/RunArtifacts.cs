@@ -9,6 +9,7 @@ public static class RunArtifacts
     public static IReadOnlyList<IReportSection> ReportSections() =>
     [
         new OverviewSection(),
+        new RecommendationSection(),
         new SegmentsSection(),
         new ScoresSection(),
     ];

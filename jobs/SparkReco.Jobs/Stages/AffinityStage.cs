@@ -5,13 +5,16 @@ namespace SparkReco.Jobs.Stages;
 /// <summary>
 /// affinity (SAR-style): how much each user cares about each item now.
 /// affinity(u, i) = Σ over u's events on i of type_weight(event_type) · weight · 0.5^((as_of − t) / half_life).
+/// The scope names the tables (offline evaluation builds a train copy from eval_train_clean_events).
 /// </summary>
-public sealed class AffinityStage : SqlStage
+public sealed class AffinityStage(TableScope? scope = null) : SqlStage
 {
-    public override string Name => "affinity";
+    private readonly TableScope _scope = scope ?? TableScope.Main;
+
+    public override string Name => _scope["affinity"];
     public override string Description => "one row per (user, item): time-decayed, type-weighted engagement";
-    public override IReadOnlyList<string> Inputs => ["clean_events"];
-    public override bool IsOutput => true;
+    public override IReadOnlyList<string> Inputs => [_scope["clean_events"]];
+    public override bool IsOutput => _scope == TableScope.Main;
     public override IReadOnlyList<string> OutputOrder => ["user_id", "item_id"];
     public override IReadOnlyList<string> UserIdColumns => ["user_id"];
 
@@ -24,20 +27,26 @@ public sealed class AffinityStage : SqlStage
         var halfLifeSeconds = d.Literal(c.Settings.Affinity.HalfLifeDays * 86_400);
         var asOfSeconds = d.Literal((c.AsOf - DateTime.UnixEpoch).TotalSeconds);
         return $"""
-            -- affinity: one row per (user_id, item_id).
+            -- {Name}: one row per (user_id, item_id).
             -- affinity = sum of type_weight * weight * 0.5 ^ (age_seconds / half_life_seconds), age measured back from as_of.
+            -- The sum is exact (ExactSum), so the order rows arrive in cannot change the bits of a rerun.
+            WITH weighted_events AS (
+                SELECT
+                    user_id,
+                    item_id,
+                    event_time,
+                    {typeWeight}
+                    * weight
+                    * power({d.Literal(0.5)}, ({asOfSeconds} - {d.EpochSeconds("event_time")}) / {halfLifeSeconds}) AS contribution
+                FROM {c.Q(_scope["clean_events"])}
+            )
             SELECT
                 user_id,
                 item_id,
-                {d.ExactSum($"""
-
-                    {typeWeight}
-                    * weight
-                    * power({d.Literal(0.5)}, ({asOfSeconds} - {d.EpochSeconds("event_time")}) / {halfLifeSeconds})
-                """)} AS affinity,
+                {d.ExactSum("contribution")} AS affinity,
                 count(*) AS event_count,
                 max(event_time) AS last_event_time
-            FROM {c.Q("clean_events")}
+            FROM weighted_events
             GROUP BY
                 user_id,
                 item_id

@@ -15,6 +15,10 @@ public sealed record JobSettings(
     EngineSettings Engine,
     CleanSettings Clean,
     AffinitySettings Affinity,
+    SimilaritySettings Similarity,
+    NeighborSettings Neighbors,
+    RecommendSettings Recommend,
+    EvaluationSettings Evaluation,
     FeatureSettings Features,
     SegmentSettings Segments,
     ScoreSettings Scores,
@@ -43,11 +47,15 @@ public sealed record JobSettings(
         var engine = EngineSettings.Read(r);
         var clean = CleanSettings.Read(r);
         var affinity = AffinitySettings.Read(r);
+        var similarity = SimilaritySettings.Read(r);
+        var neighbors = NeighborSettings.Read(r);
+        var recommend = RecommendSettings.Read(r);
+        var evaluation = EvaluationSettings.Read(r);
         var features = FeatureSettings.Read(r);
         var segments = SegmentSettings.Read(r);
         var scores = ScoreSettings.Read(r);
         var privacy = PrivacySettings.Read(r);
-        return new JobSettings(input, output, engine, clean, affinity, features, segments, scores, privacy);
+        return new JobSettings(input, output, engine, clean, affinity, similarity, neighbors, recommend, evaluation, features, segments, scores, privacy);
     }
 
     /// <summary>SHA-256 of the effective settings, so a manifest says exactly which configuration made it.</summary>

@@ -196,8 +196,9 @@ public sealed class UserScoresStage : IStage
             ["sample_users"] = sample.Count,
             ["train_users"] = train.Count,
             ["holdout_users"] = holdout.Count,
-            ["seconds_pull_sample"] = Math.Round(pullSeconds, 3),
         };
+        // Timings go to the manifest, not metrics.json, so identical runs give identical metrics.
+        c.Facts["user_scores.seconds_pull_sample"] = Math.Round(pullSeconds, 3);
         c.Metrics["propensity"] = metrics;
 
         var classes = train.Select(t => t.Y).Distinct(StringComparer.Ordinal).Count();
@@ -211,14 +212,14 @@ public sealed class UserScoresStage : IStage
 
         watch.Restart();
         var model = SoftmaxModel.Fit(train.Select(t => t.X).ToList(), train.Select(t => t.Y).ToList(), settings.Seed, settings.L2Regularization);
-        metrics["seconds_fit"] = Math.Round(watch.Elapsed.TotalSeconds, 3);
+        c.Facts["user_scores.seconds_fit"] = Math.Round(watch.Elapsed.TotalSeconds, 3);
         LastFit = new ScoreFit(stand, model, cutoff);
 
         Evaluate(model, train, holdout, metrics);
 
         watch.Restart();
         var rows = await engine.CreateTableAsync(Name, RenderScore(c, stand, model.Classes, model.Weights, model.Biases), ct);
-        metrics["seconds_score_sql"] = Math.Round(watch.Elapsed.TotalSeconds, 3);
+        c.Facts["user_scores.seconds_score_sql"] = Math.Round(watch.Elapsed.TotalSeconds, 3);
         metrics["sql_vs_mlnet_max_abs_diff"] = await CheckAgainstModelAsync(engine, c, stand, model, ct);
         metrics["classes"] = model.Classes;
         metrics["standardisation"] = stand.Describe();

@@ -1,0 +1,422 @@
+using System.Globalization;
+using SparkReco.Core.Engine;
+using SparkReco.Core.Errors;
+using SparkReco.Core.Sql;
+using SparkReco.Core.Stages;
+using SparkReco.Jobs.Stages;
+using SparkReco.Jobs.Stages.Recommend;
+
+namespace SparkReco.Jobs.Evaluation;
+
+/// <summary>
+/// eval_metrics: offline quality of the popularity baseline and each recommender source (item, user, blend) at K.
+/// <para>temporal: the train model is the job's own stage SQL rendered with <see cref="TableScope.Train"/> names on
+/// eval_train_clean_events = clean_events before cutoff = as_of − TestDays, with as_of = cutoff for the decay; the
+/// test events are clean_events at or after the cutoff. Nothing from the test period reaches the train affinity,
+/// similarities, neighbours, popularity or seen items. (Bot removal in clean_events counts the whole window: it
+/// decides which users exist, not what the model learns.)</para>
+/// <para>files: the job's own tables are the train model (Input:Events is the train file); the test events are
+/// Evaluation:TestEvents.</para>
+/// Test users are users with a held-out item who are known to the train model; with RemoveSeen, held-out items the
+/// user already had in training are not counted as relevant (they can never be recommended).
+/// </summary>
+public sealed class EvaluationStage : IStage
+{
+    public const string TestSource = "eval_test_source";
+    public const string TestEvents = "eval_test_events";
+    public const string Relevant = "eval_relevant";
+    public const string Metrics = "eval_metrics";
+
+    /// <summary>The evaluated lists, in report order.</summary>
+    public static readonly string[] Sources = ["popular", "item", "user", "blend"];
+
+    public string Name => Metrics;
+    public string Description => "one row per recommender source: precision, recall, nDCG, MAP, hit rate at K, coverage and popularity bias";
+    public IReadOnlyList<string> Inputs => ["clean_events", "recommendations"];
+    public bool IsOutput => false;
+    public IReadOnlyList<string> OutputOrder => [];
+    public bool IsEnabled(StageContext context) => context.Settings.Evaluation.Mode != "none";
+
+    private static bool IsTemporal(StageContext c) => c.Settings.Evaluation.Mode != "files";
+
+    public static DateTime Cutoff(StageContext c) => c.AsOf.AddDays(-c.Settings.Evaluation.TestDays);
+
+    /// <summary>The variants evaluated: popularity only, item only, user only, and the configured blend; lists of K.</summary>
+    public static IReadOnlyList<RecommendVariant> Variants(StageContext c)
+    {
+        var k = c.Settings.Evaluation.K;
+        var r = c.Settings.Recommend;
+        return
+        [
+            new RecommendVariant("popular", 0, 0, k, Backfill: true),
+            new RecommendVariant("item", 1, 0, k, r.Backfill),
+            new RecommendVariant("user", 0, 1, k, r.Backfill),
+            new RecommendVariant("blend", r.ItemWeight, r.UserWeight, k, r.Backfill),
+        ];
+    }
+
+    /// <summary>Every step with the context it renders in (the train model's as_of is the cutoff).</summary>
+    public static IReadOnlyList<(IStage Stage, StageContext Context)> Steps(StageContext c)
+    {
+        var steps = new List<(IStage, StageContext)>();
+        var scope = TableScope.Main;
+        var model = c;
+        if (IsTemporal(c))
+        {
+            scope = TableScope.Train;
+            model = new StageContext(c.Settings, c.Dialect, Cutoff(c), c.StartedAt, c.HasItems, c.HasFollows);
+            steps.Add((new InlineStage(scope["clean_events"], RenderTrainEvents(c)), c));
+            steps.Add((new InlineStage(TestEvents, RenderTemporalTestEvents(c)), c));
+            foreach (var stage in new IStage[]
+            {
+                new AffinityStage(scope),
+                new ItemPopularityStage(scope),
+                new ItemSimilarityStage(scope),
+                new UserNeighborsStage(scope),
+                new ItemBasedScoresStage(scope),
+                new UserBasedScoresStage(scope),
+            })
+            {
+                steps.Add((stage, model));
+            }
+        }
+        else
+        {
+            steps.Add((new InlineStage(TestEvents, RenderFileTestEvents(c)), c));
+        }
+        foreach (var variant in Variants(c)) steps.Add((new RecommendationsStage(scope, variant), model));
+        steps.Add((new InlineStage(Relevant, RenderRelevant(c, scope)), c));
+        steps.Add((new InlineStage(Metrics, RenderMetrics(c, scope)), c));
+        return steps;
+    }
+
+    public IEnumerable<string> RenderSql(StageContext context)
+    {
+        var header = $"-- evaluation (runs when Evaluation:Mode is temporal or files; now '{context.Settings.Evaluation.Mode}')";
+        var statements = new List<string>();
+        if (!IsTemporal(context)) statements.Add(RenderTestView(context));
+        foreach (var (stage, stageContext) in Steps(context)) statements.AddRange(stage.RenderSql(stageContext));
+        statements[0] = header + "\n" + statements[0];
+        return statements;
+    }
+
+    public async Task<long> RunAsync(IEngine engine, StageContext c, CancellationToken cancellationToken)
+    {
+        if (!IsTemporal(c))
+        {
+            var path = c.Settings.Evaluation.TestEvents!;
+            if (!File.Exists(path) && !Directory.Exists(path))
+                throw new InputDataException($"Evaluation:TestEvents '{path}' does not exist; give the held-out events as a Parquet file or folder.");
+            await engine.ExecuteAsync(RenderTestView(c), cancellationToken);
+        }
+        long rows = 0;
+        foreach (var (stage, stageContext) in Steps(c))
+        {
+            rows = await stage.RunAsync(engine, stageContext, cancellationToken);
+            if (!ReferenceEquals(stageContext, c))
+                foreach (var (key, value) in stageContext.Facts) c.Facts[key] = value;
+            if (stage.Name == TestEvents && rows == 0)
+            {
+                throw new InputDataException(IsTemporal(c)
+                    ? $"Evaluation: no events at or after the cutoff {Cutoff(c):yyyy-MM-ddTHH:mm:ssZ} (as_of − {c.Settings.Evaluation.TestDays} days); raise Evaluation:TestDays or set Affinity:AsOf."
+                    : $"Evaluation:TestEvents '{c.Settings.Evaluation.TestEvents}' has no usable rows (non-null user and item, known event type).");
+            }
+        }
+        c.Metrics["evaluation"] = await ReadMetricsAsync(engine, c, cancellationToken);
+        return rows;
+    }
+
+    private static async Task<SortedDictionary<string, object>> ReadMetricsAsync(IEngine engine, StageContext c, CancellationToken ct)
+    {
+        var scope = IsTemporal(c) ? TableScope.Train : TableScope.Main;
+        var counts = (await engine.QueryAsync(RenderCounts(c, scope), ct))[0];
+        var rows = await engine.QueryAsync($"SELECT * FROM {c.Q(Metrics)}", ct);
+        var sources = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            var figures = new SortedDictionary<string, object>(StringComparer.Ordinal);
+            foreach (var (key, value) in row)
+            {
+                if (key == "source" || value is null) continue;
+                figures[key] = value is long or int ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : Convert.ToDouble(value, CultureInfo.InvariantCulture);
+            }
+            sources[Convert.ToString(row["source"], CultureInfo.InvariantCulture)!] = figures;
+        }
+        var result = new SortedDictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["mode"] = c.Settings.Evaluation.Mode == "files" ? "files" : "temporal",
+            ["k"] = (long)c.Settings.Evaluation.K,
+            ["sources"] = sources,
+            ["definitions"] = new SortedDictionary<string, object>(StringComparer.Ordinal)
+            {
+                ["users"] = "test users: users with a held-out item who are known to the train model; metrics are means over them",
+                ["precision_at_k"] = "hits in the top K / K",
+                ["recall_at_k"] = "hits in the top K / held-out items",
+                ["ndcg_at_k"] = "sum over hits of 1/log2(rank+1), divided by the ideal for min(K, held-out items) hits",
+                ["map_at_k"] = "sum over hits of precision at the hit's rank, divided by min(K, held-out items)",
+                ["hit_rate_at_k"] = "share of test users with at least one hit in the top K",
+                ["coverage_at_k"] = "distinct items in the test users' top K / items in the train catalogue",
+                ["mean_popularity"] = "mean number of train users of the recommended items (history_mean_popularity: of the test users' train items)",
+            },
+        };
+        foreach (var (key, value) in counts)
+            result[key] = value is null ? 0L : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+        if (IsTemporal(c)) result["cutoff"] = Cutoff(c).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        else result["test_file"] = c.Settings.Evaluation.TestEvents!;
+        return result;
+    }
+
+    private static string RenderTrainEvents(StageContext c) =>
+        $"""
+        -- {TableScope.Train["clean_events"]}: the clean events strictly before the cutoff {Cutoff(c):yyyy-MM-ddTHH:mm:ssZ} (as_of − {c.Settings.Evaluation.TestDays} days); the train model sees only these.
+        SELECT
+            user_id,
+            item_id,
+            event_type,
+            event_time,
+            weight
+        FROM {c.Q("clean_events")}
+        WHERE event_time < {c.Dialect.Timestamp(Cutoff(c))}
+        """;
+
+    private static string RenderTemporalTestEvents(StageContext c) =>
+        $"""
+        -- {TestEvents}: one row per (user_id, item_id) engaged with at or after the cutoff {Cutoff(c):yyyy-MM-ddTHH:mm:ssZ}.
+        SELECT DISTINCT
+            user_id,
+            item_id
+        FROM {c.Q("clean_events")}
+        WHERE event_time >= {c.Dialect.Timestamp(Cutoff(c))}
+        """;
+
+    private static string RenderTestView(StageContext c)
+    {
+        var d = c.Dialect;
+        var columns = c.Settings.Input.Columns;
+        var path = c.Settings.Evaluation.TestEvents ?? "";
+        return $"""
+            -- {TestSource}: the held-out events file under the contract's column names.
+            CREATE OR REPLACE VIEW {d.Quote(TestSource)} AS
+            SELECT
+                {d.CastString(d.Quote(columns.UserId))} AS user_id,
+                {d.CastString(d.Quote(columns.ItemId))} AS item_id,
+                {d.CastString(d.Quote(columns.EventType))} AS event_type
+            FROM {d.ReadParquet(new ParquetSource(path, Directory.Exists(path)))}
+            """;
+    }
+
+    private static string RenderFileTestEvents(StageContext c) =>
+        $"""
+        -- {TestEvents}: one row per (user_id, item_id) in the held-out file with a known event type.
+        SELECT DISTINCT
+            user_id,
+            item_id
+        FROM {c.Q(TestSource)}
+        WHERE user_id IS NOT NULL
+            AND item_id IS NOT NULL
+            AND event_type IN ({string.Join(", ", c.Settings.Affinity.EventWeights.Keys.Select(c.Dialect.Literal))})
+        """;
+
+    private static string RenderRelevant(StageContext c, TableScope scope)
+    {
+        var removeSeen = c.Settings.Recommend.RemoveSeen;
+        var seen = removeSeen
+            ? $"""
+
+            LEFT JOIN {c.Q(scope["affinity"])} AS seen
+                ON seen.user_id = t.user_id
+                AND seen.item_id = t.item_id
+            WHERE seen.item_id IS NULL
+            """
+            : "";
+        return $"""
+            -- {Relevant}: one row per held-out (user_id, item_id) of a user known to the train model ({scope["affinity"]}){(removeSeen ? ",\n-- leaving out items the user already had in training (seen items are never recommended)" : "")}.
+            SELECT
+                t.user_id,
+                t.item_id
+            FROM {c.Q(TestEvents)} AS t
+            JOIN (
+                SELECT DISTINCT
+                    user_id
+                FROM {c.Q(scope["affinity"])}
+            ) AS known
+                ON known.user_id = t.user_id{seen}
+            """;
+    }
+
+    private static string RenderCounts(StageContext c, TableScope scope) =>
+        $"""
+        -- evaluation facts: sizes of the split and of the test population
+        SELECT
+            (SELECT count(*) FROM {c.Q(scope["clean_events"])}) AS train_events,
+            (SELECT count(*) FROM {c.Q(TestEvents)}) AS test_pairs,
+            (SELECT count(DISTINCT user_id) FROM {c.Q(TestEvents)}) AS test_users_all,
+            (SELECT count(DISTINCT user_id) FROM {c.Q(Relevant)}) AS test_users,
+            (SELECT count(*) FROM {c.Q(Relevant)}) AS relevant_pairs,
+            (SELECT count(*) FROM {c.Q(scope["item_popularity"])}) AS catalogue_items
+        """;
+
+    private static string RenderMetrics(StageContext c, TableScope scope)
+    {
+        var d = c.Dialect;
+        var k = c.Settings.Evaluation.K;
+        var kLiteral = d.Literal(k);
+        var kDouble = d.Literal((double)k);
+        var ln2 = d.Literal(Math.Log(2));
+        var zero = d.Literal(0.0);
+        var positions = string.Join(", ", Enumerable.Range(1, k).Select(i => $"({i.ToString(CultureInfo.InvariantCulture)})"));
+        var lists = string.Join("\n    UNION ALL\n", Variants(c).Select(v => $"""
+                SELECT
+                        {d.Literal(v.Name)} AS source,
+                        user_id,
+                        {c.Q("rank")} AS list_rank,
+                        item_id
+                    FROM {c.Q(new RecommendationsStage(scope, v).Name)}
+                    WHERE {c.Q("rank")} <= {kLiteral}
+                """));
+        var sources = string.Join("\n    UNION ALL\n    ", Variants(c).Select(v => $"SELECT {d.Literal(v.Name)} AS source"));
+        return $"""
+            -- {Metrics}: one row per recommender source, metrics at K = {k} averaged over test users (users with a row in {Relevant}).
+            -- precision = hits / K; recall = hits / |relevant|; nDCG = DCG / ideal DCG with gain 1 / log2(rank + 1);
+            -- AP = sum over hits of precision@rank / min(K, |relevant|); hit rate = share of users with a hit;
+            -- coverage = distinct recommended items / items in the train catalogue; mean popularity = mean train users per item.
+            WITH relevant_counts AS (
+                SELECT
+                    user_id,
+                    count(*) AS n_relevant
+                FROM {c.Q(Relevant)}
+                GROUP BY
+                    user_id
+            ),
+            positions AS (
+                SELECT
+                    ideal_rank
+                FROM (VALUES {positions}) AS p(ideal_rank)
+            ),
+            ideal AS (
+                SELECT
+                    r.user_id,
+                    {d.ExactSum($"{ln2} / {d.Ln("CAST(p.ideal_rank + 1 AS DOUBLE)")}")} AS idcg
+                FROM relevant_counts AS r
+                JOIN positions AS p
+                    ON p.ideal_rank <= r.n_relevant
+                GROUP BY
+                    r.user_id
+            ),
+            lists AS (
+                {lists}
+            ),
+            judged AS (
+                SELECT
+                    l.source,
+                    l.user_id,
+                    l.list_rank,
+                    l.item_id,
+                    CASE WHEN r.item_id IS NULL THEN 0 ELSE 1 END AS is_hit
+                FROM lists AS l
+                JOIN relevant_counts AS u
+                    ON u.user_id = l.user_id
+                LEFT JOIN {c.Q(Relevant)} AS r
+                    ON r.user_id = l.user_id
+                    AND r.item_id = l.item_id
+            ),
+            cumulative AS (
+                SELECT
+                    source,
+                    user_id,
+                    list_rank,
+                    is_hit,
+                    sum(is_hit) OVER (
+                        PARTITION BY source, user_id
+                        ORDER BY list_rank
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+                    ) AS hits_so_far
+                FROM judged
+            ),
+            per_list AS (
+                SELECT
+                    source,
+                    user_id,
+                    sum(is_hit) AS hits,
+                    {d.ExactSum($"CASE WHEN is_hit = 1 THEN {ln2} / {d.Ln("CAST(list_rank + 1 AS DOUBLE)")} ELSE {zero} END")} AS dcg,
+                    {d.ExactSum($"CASE WHEN is_hit = 1 THEN CAST(hits_so_far AS DOUBLE) / CAST(list_rank AS DOUBLE) ELSE {zero} END")} AS precision_sum
+                FROM cumulative
+                GROUP BY
+                    source,
+                    user_id
+            ),
+            sources AS (
+                {sources}
+            ),
+            per_user AS (
+                SELECT
+                    s.source,
+                    r.user_id,
+                    CAST(coalesce(p.hits, 0) AS DOUBLE) / {kDouble} AS precision_at_k,
+                    CAST(coalesce(p.hits, 0) AS DOUBLE) / CAST(r.n_relevant AS DOUBLE) AS recall_at_k,
+                    coalesce(p.dcg, {zero}) / i.idcg AS ndcg_at_k,
+                    coalesce(p.precision_sum, {zero}) / CAST(least(r.n_relevant, {kLiteral}) AS DOUBLE) AS map_at_k,
+                    CASE WHEN coalesce(p.hits, 0) > 0 THEN {d.Literal(1.0)} ELSE {zero} END AS hit_rate_at_k
+                FROM sources AS s
+                CROSS JOIN relevant_counts AS r
+                JOIN ideal AS i
+                    ON i.user_id = r.user_id
+                LEFT JOIN per_list AS p
+                    ON p.source = s.source
+                    AND p.user_id = r.user_id
+            ),
+            reach AS (
+                SELECT
+                    j.source,
+                    count(DISTINCT j.item_id) AS items_recommended,
+                    {d.ExactSum("CAST(p.users AS DOUBLE)")} / CAST(count(*) AS DOUBLE) AS mean_popularity
+                FROM judged AS j
+                LEFT JOIN {c.Q(scope["item_popularity"])} AS p
+                    ON p.item_id = j.item_id
+                GROUP BY
+                    j.source
+            ),
+            catalogue AS (
+                SELECT
+                    count(*) AS n_items
+                FROM {c.Q(scope["item_popularity"])}
+            ),
+            history AS (
+                SELECT
+                    {d.ExactSum("CAST(p.users AS DOUBLE)")} / CAST(count(*) AS DOUBLE) AS history_mean_popularity
+                FROM {c.Q(scope["affinity"])} AS a
+                JOIN relevant_counts AS r
+                    ON r.user_id = a.user_id
+                JOIN {c.Q(scope["item_popularity"])} AS p
+                    ON p.item_id = a.item_id
+            )
+            SELECT
+                u.source,
+                count(*) AS users,
+                {d.ExactSum("u.precision_at_k")} / CAST(count(*) AS DOUBLE) AS precision_at_k,
+                {d.ExactSum("u.recall_at_k")} / CAST(count(*) AS DOUBLE) AS recall_at_k,
+                {d.ExactSum("u.ndcg_at_k")} / CAST(count(*) AS DOUBLE) AS ndcg_at_k,
+                {d.ExactSum("u.map_at_k")} / CAST(count(*) AS DOUBLE) AS map_at_k,
+                {d.ExactSum("u.hit_rate_at_k")} / CAST(count(*) AS DOUBLE) AS hit_rate_at_k,
+                CAST(coalesce(max(x.items_recommended), 0) AS DOUBLE) / CAST(max(cat.n_items) AS DOUBLE) AS coverage_at_k,
+                coalesce(max(x.mean_popularity), {zero}) AS mean_popularity,
+                max(h.history_mean_popularity) AS history_mean_popularity
+            FROM per_user AS u
+            LEFT JOIN reach AS x
+                ON x.source = u.source
+            CROSS JOIN catalogue AS cat
+            CROSS JOIN history AS h
+            GROUP BY
+                u.source
+            """;
+    }
+
+    /// <summary>A helper table of the evaluation: one SELECT.</summary>
+    private sealed class InlineStage(string name, string select) : SqlStage
+    {
+        public override string Name => name;
+        public override string Description => "evaluation helper table";
+        public override IReadOnlyList<string> Inputs => [];
+        public override string Render(StageContext c) => select;
+    }
+}

@@ -1,0 +1,85 @@
+using System.Globalization;
+using SparkReco.Core.Engine;
+using SparkReco.Core.Stages;
+using SparkReco.Jobs.Evaluation;
+using SparkReco.Jobs.Running;
+
+namespace SparkReco.Jobs.Reporting;
+
+/// <summary>
+/// report.html section for collaborative filtering: table sizes, similarity and neighbour facts, where the
+/// recommendations came from, and the offline metrics per source as a table and bar charts.
+/// </summary>
+public sealed class RecommendationSection : IReportSection
+{
+    private static readonly string[] Tables = ["item_similarity", "user_neighbors", "recommendations"];
+    private static readonly string[] Columns = ["precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k", "hit_rate_at_k", "coverage_at_k", "mean_popularity"];
+    private static readonly string[] Charted = ["precision_at_k", "recall_at_k", "ndcg_at_k", "coverage_at_k"];
+
+    public int Order => 20;
+
+    public bool IsEnabled(StageContext context) => context.Facts.Keys.Any(k => k.StartsWith("item_similarity.", StringComparison.Ordinal));
+
+    public async Task<string> RenderAsync(IEngine engine, StageContext context, RunSummary summary, CancellationToken cancellationToken)
+    {
+        var s = context.Settings;
+        var sizes = Html.Table(["table", "rows"], Tables.Where(summary.OutputRows.ContainsKey).Select(t => (IReadOnlyList<object?>)[t, summary.OutputRows[t]]));
+        var facts = Html.Table(["fact", "value"], context.Facts
+            .Where(kv => kv.Key.StartsWith("item_similarity.", StringComparison.Ordinal) || kv.Key.StartsWith("user_neighbors.", StringComparison.Ordinal))
+            .Select(kv => (IReadOnlyList<object?>)[kv.Key, kv.Value]));
+        var settings = Html.Table(["setting", "value"], new (string, object)[]
+        {
+            ("similarity measure", s.Similarity.Measure),
+            ("items per user for co-occurrence (cap)", (long)s.Similarity.MaxItemsPerUser),
+            ("minimum support", (long)s.Similarity.MinSupport),
+            ("similar items per item", (long)s.Similarity.TopK),
+            ("neighbours skip items with more users than", (long)s.Neighbors.MaxUsersPerItem),
+            ("neighbours per user", (long)s.Neighbors.TopK),
+            ("blend", $"{s.Recommend.ItemWeight.ToString(CultureInfo.InvariantCulture)}·item + {s.Recommend.UserWeight.ToString(CultureInfo.InvariantCulture)}·user (each divided by the user's maximum)"),
+        }.Select(x => (IReadOnlyList<object?>)[x.Item1, x.Item2]));
+
+        var body = "<h3>Tables</h3>" + sizes + "<h3>Settings</h3>" + settings + "<h3>Similarity and neighbour facts</h3>" + facts;
+        if (summary.OutputRows.ContainsKey("recommendations"))
+        {
+            var rows = await engine.QueryAsync(
+                $"""
+                SELECT
+                    source,
+                    count(*) AS n
+                FROM {context.Q("recommendations")}
+                GROUP BY
+                    source
+                ORDER BY
+                    source
+                """, cancellationToken);
+            var bySource = rows.Select(r => (Convert.ToString(r["source"], CultureInfo.InvariantCulture) ?? "", Convert.ToDouble(r["n"], CultureInfo.InvariantCulture))).ToList();
+            body += "<h3>Recommendation rows by source</h3>" + Html.BarChart(bySource);
+        }
+        body += Evaluation(context);
+        return Html.Section("Collaborative filtering", body);
+    }
+
+    private static string Evaluation(StageContext context)
+    {
+        if (!context.Metrics.TryGetValue("evaluation", out var value) || value is not IReadOnlyDictionary<string, object> evaluation) return "";
+        var k = Convert.ToInt64(evaluation["k"], CultureInfo.InvariantCulture);
+        var sources = (IReadOnlyDictionary<string, object>)evaluation["sources"];
+        var present = EvaluationStage.Sources.Where(sources.ContainsKey).ToList();
+        double Figure(string source, string column) =>
+            ((IReadOnlyDictionary<string, object>)sources[source]).TryGetValue(column, out var v) ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : 0;
+        var table = Html.Table(["source", .. Columns.Select(c => c.Replace("_at_k", $"@{k}", StringComparison.Ordinal))],
+            present.Select(source => (IReadOnlyList<object?>)[source, .. Columns.Select(c => (object?)Figure(source, c))]));
+        var split = evaluation.TryGetValue("cutoff", out var cutoff) ? $"temporal split at {cutoff}" : $"test file {evaluation["test_file"]}";
+        var charts = string.Concat(Charted.Select(column =>
+            $"<h4>{Html.Encode(column.Replace("_at_k", $"@{k}", StringComparison.Ordinal))}</h4>" +
+            Html.BarChart(present.Select(source => (source, Figure(source, column))).ToList())));
+        var history = present.Count > 0 ? Figure(present[0], "history_mean_popularity") : 0;
+        return "<h3>Offline evaluation</h3>" +
+            $"<p>{Html.Encode(split)}; {Html.Encode(evaluation["test_users"])} test users, {Html.Encode(evaluation["relevant_pairs"])} held-out items. " +
+            "Means over test users; MAP divides by min(K, held-out items); coverage = distinct recommended items / train catalogue; " +
+            $"popularity = train users per item (the test users' own train items: {Html.Encode(history)}).</p>" +
+            table + charts +
+            "<h4>mean popularity of recommended items</h4>" +
+            Html.BarChart([.. present.Select(source => (source, Figure(source, "mean_popularity"))), ("history", history)]);
+    }
+}

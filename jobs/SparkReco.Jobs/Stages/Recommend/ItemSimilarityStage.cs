@@ -1,0 +1,221 @@
+using SparkReco.Core.Stages;
+
+namespace SparkReco.Jobs.Stages.Recommend;
+
+/// <summary>
+/// item_similarity: the top-K most similar items per item, from binarised co-occurrence.
+/// Steps: item_baskets (each user's items, capped at Similarity:MaxItemsPerUser: most recent first, then highest
+/// affinity, then lowest item id) → item_cooccurrence (pairs item_a &lt; item_b with at least MinSupport users) →
+/// item_similarity (the measure, both directions, top-K with ties broken by the lower similar item id).
+/// Facts: pairs = (user, item_a &lt; item_b) rows the self-join generates, Σ_u m_u(m_u − 1)/2 with m_u the capped basket size.
+/// </summary>
+public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableStage
+{
+    private readonly TableScope _scope = scope ?? TableScope.Main;
+
+    public override string Name => _scope["item_similarity"];
+    public override string Description => "one row per (item, similar item): top-K by the configured measure, with the raw co-occurrence count";
+    public override IReadOnlyList<string> Inputs => [_scope["affinity"]];
+    public override bool IsOutput => _scope == TableScope.Main;
+    public override IReadOnlyList<string> OutputOrder => ["item_id", "rank"];
+
+    public string Baskets => _scope["item_baskets"];
+    public string Cooccurrence => _scope["item_cooccurrence"];
+
+    public override IReadOnlyList<(string Table, string Select)> Steps(StageContext c) =>
+    [
+        (Baskets, RenderBaskets(c)),
+        (Cooccurrence, RenderCooccurrence(c)),
+        (Name, RenderSimilarity(c)),
+    ];
+
+    public override IReadOnlyList<string> FactQueries(StageContext c) =>
+    [
+        $"""
+        -- {Name} facts: pairs the co-occurrence self-join generates (Σ_u m_u·(m_u − 1)/2), users whose basket was capped,
+        -- and pairs that reached the minimum support.
+        SELECT
+            CAST(sum(basket_size * (basket_size - 1)) / 2 AS BIGINT) AS pairs,
+            sum(CASE WHEN items_before_cap > basket_size THEN 1 ELSE 0 END) AS capped_users,
+            count(*) AS users,
+            (SELECT count(*) FROM {c.Q(Cooccurrence)}) AS pairs_with_support
+        FROM (
+            SELECT
+                b.user_id,
+                count(*) AS basket_size,
+                max(n.items_before_cap) AS items_before_cap
+            FROM {c.Q(Baskets)} AS b
+            JOIN (
+                SELECT
+                    user_id,
+                    count(*) AS items_before_cap
+                FROM {c.Q(_scope["affinity"])}
+                GROUP BY
+                    user_id
+            ) AS n
+                ON n.user_id = b.user_id
+            GROUP BY
+                b.user_id
+        ) AS baskets
+        """,
+    ];
+
+    private string RenderBaskets(StageContext c) =>
+        $"""
+        -- {Baskets}: one row per (user_id, item_id) the user engaged with (binarised), at most
+        -- {c.Settings.Similarity.MaxItemsPerUser} items per user: the most recent, then the highest affinity, then the lowest item id.
+        SELECT
+            user_id,
+            item_id
+        FROM (
+            SELECT
+                user_id,
+                item_id,
+                row_number() OVER (
+                    PARTITION BY user_id
+                    ORDER BY last_event_time DESC, affinity DESC, item_id ASC
+                ) AS recency_rank
+            FROM {c.Q(_scope["affinity"])}
+        ) AS ranked_items
+        WHERE recency_rank <= {c.Dialect.Literal(c.Settings.Similarity.MaxItemsPerUser)}
+        """;
+
+    private string RenderCooccurrence(StageContext c) =>
+        $"""
+        -- {Cooccurrence}: one row per item pair (item_a < item_b) with the number of users who have both,
+        -- kept when at least {c.Settings.Similarity.MinSupport} users do.
+        SELECT
+            a.item_id AS item_a,
+            b.item_id AS item_b,
+            count(*) AS cooccurrence
+        FROM {c.Q(Baskets)} AS a
+        JOIN {c.Q(Baskets)} AS b
+            ON b.user_id = a.user_id
+            AND a.item_id < b.item_id
+        GROUP BY
+            a.item_id,
+            b.item_id
+        HAVING count(*) >= {c.Dialect.Literal(c.Settings.Similarity.MinSupport)}
+        """;
+
+    private string RenderSimilarity(StageContext c)
+    {
+        var measure = c.Settings.Similarity.Measure;
+        return $"""
+            -- {Name}: one row per (item_id, similar_item_id), the {c.Settings.Similarity.TopK} most similar items per item by {measure}.
+            -- From c = users with both items, n_a, n_b = users with each item, n_total = users with any item (all from {Baskets}).
+            -- rank orders by similarity (highest first), ties by similar_item_id (lowest first).
+            WITH item_users AS (
+                SELECT
+                    item_id,
+                    count(*) AS n_users
+                FROM {c.Q(Baskets)}
+                GROUP BY
+                    item_id
+            ),
+            all_users AS (
+                SELECT
+                    count(DISTINCT user_id) AS n_total
+                FROM {c.Q(Baskets)}
+            ),
+            both_directions AS (
+                SELECT
+                    item_a AS item_id,
+                    item_b AS similar_item_id,
+                    cooccurrence
+                FROM {c.Q(Cooccurrence)}
+                UNION ALL
+                SELECT
+                    item_b AS item_id,
+                    item_a AS similar_item_id,
+                    cooccurrence
+                FROM {c.Q(Cooccurrence)}
+            ),
+            contingency AS (
+                SELECT
+                    p.item_id,
+                    p.similar_item_id,
+                    p.cooccurrence,
+                    a.n_users AS n_a,
+                    b.n_users AS n_b,
+                    t.n_total
+                FROM both_directions AS p
+                JOIN item_users AS a
+                    ON a.item_id = p.item_id
+                JOIN item_users AS b
+                    ON b.item_id = p.similar_item_id
+                CROSS JOIN all_users AS t
+            ),
+            scored AS (
+                SELECT
+                    item_id,
+                    similar_item_id,
+                    {Measure(c, measure)} AS similarity,
+                    cooccurrence
+                FROM contingency
+            ),
+            ranked AS (
+                SELECT
+                    item_id,
+                    similar_item_id,
+                    similarity,
+                    cooccurrence,
+                    row_number() OVER (
+                        PARTITION BY item_id
+                        ORDER BY similarity DESC, similar_item_id ASC
+                    ) AS similarity_rank
+                FROM scored
+            )
+            SELECT
+                item_id,
+                similar_item_id,
+                similarity,
+                cooccurrence,
+                similarity_rank AS {c.Q("rank")}
+            FROM ranked
+            WHERE similarity_rank <= {c.Dialect.Literal(c.Settings.Similarity.TopK)}
+            """;
+    }
+
+    /// <summary>The similarity expression over the contingency columns cooccurrence, n_a, n_b, n_total.</summary>
+    private static string Measure(StageContext c, string measure)
+    {
+        static string D(string e) => $"CAST({e} AS DOUBLE)";
+        return measure switch
+        {
+            "cooccurrence" => D("cooccurrence"),
+            "jaccard" => $"{D("cooccurrence")} / {D("n_a + n_b - cooccurrence")}",
+            "lift" => $"{D("cooccurrence * n_total")} / {D("n_a * n_b")}",
+            "cosine" => $"{D("cooccurrence")} / sqrt({D("n_a * n_b")})",
+            "inclusion" => $"{D("cooccurrence")} / {D("least(n_a, n_b)")}",
+            "llr" => Llr(c),
+            _ => throw new ArgumentOutOfRangeException(nameof(measure), measure, "Unknown similarity measure."),
+        };
+    }
+
+    /// <summary>
+    /// Dunning's log-likelihood ratio of the 2×2 table k11 = c, k12 = n_a − c, k21 = n_b − c, k22 = N − n_a − n_b + c:
+    /// 2·(Σ k·ln k − Σ rows r·ln r − Σ columns s·ln s + N·ln N) (Mahout's entropy form), clamped at 0 against round-off.
+    /// </summary>
+    private static string Llr(StageContext c)
+    {
+        string XLogX(string e) => $"CASE WHEN {e} > 0 THEN CAST({e} AS DOUBLE) * {c.Dialect.Ln($"CAST({e} AS DOUBLE)")} ELSE {c.Dialect.Literal(0.0)} END";
+        const string K11 = "cooccurrence", K12 = "(n_a - cooccurrence)", K21 = "(n_b - cooccurrence)", K22 = "(n_total - n_a - n_b + cooccurrence)";
+        return $"""
+            greatest(
+                        {c.Dialect.Literal(0.0)},
+                        {c.Dialect.Literal(2.0)} * (
+                            {XLogX(K11)}
+                            + {XLogX(K12)}
+                            + {XLogX(K21)}
+                            + {XLogX(K22)}
+                            - {XLogX("n_a")}
+                            - {XLogX("(n_total - n_a)")}
+                            - {XLogX("n_b")}
+                            - {XLogX("(n_total - n_b)")}
+                            + {XLogX("n_total")}
+                        )
+                    )
+            """;
+    }
+}

@@ -1,0 +1,65 @@
+namespace SparkReco.Core.Configuration;
+
+/// <summary>Item-item similarity (item_similarity): measure, per-user cap, minimum support, top-K.</summary>
+public sealed record SimilaritySettings(string Measure, int MaxItemsPerUser, int MinSupport, int TopK)
+{
+    /// <summary>The measures, all computed from c = co-occurrence, n_a, n_b = users per item, N = users.</summary>
+    public static readonly string[] Measures = ["cooccurrence", "jaccard", "lift", "cosine", "llr", "inclusion"];
+
+    public static SimilaritySettings Read(SettingsReader r) => new(
+        r.GetString("Similarity:Measure", "jaccard",
+            "How similar two items are, from c = users with both, n_a, n_b = users with each, N = users: cooccurrence = c; jaccard = c / (n_a + n_b - c); " +
+            "lift = c·N / (n_a·n_b); cosine = c / sqrt(n_a·n_b); llr = Dunning's log-likelihood ratio of the 2×2 table (as Mahout); inclusion = c / min(n_a, n_b).",
+            Measures),
+        r.GetInt("Similarity:MaxItemsPerUser", 500,
+            "Per-user cap on items used for co-occurrence (keeps pair generation linear for power users and bots); the most recent items are kept, then the highest affinity, then the lowest item id.",
+            2, 1_000_000),
+        r.GetInt("Similarity:MinSupport", 2, "Minimum number of users who engaged with both items for a pair to count.", 1),
+        r.GetInt("Similarity:TopK", 50, "Similar items kept per item (ties: lower item id first).", 1, 10_000));
+}
+
+/// <summary>User-user neighbours (user_neighbors): popular-item cut-off, minimum overlap, top-K.</summary>
+public sealed record NeighborSettings(int MaxUsersPerItem, int MinOverlap, int TopK)
+{
+    public static NeighborSettings Read(SettingsReader r) => new(
+        r.GetInt("Neighbors:MaxUsersPerItem", 1000,
+            "Items with more users than this are left out of the neighbour computation (they connect everyone at quadratic cost); the number skipped is reported.",
+            2),
+        r.GetInt("Neighbors:MinOverlap", 2, "Minimum number of shared items for two users to be neighbours.", 1),
+        r.GetInt("Neighbors:TopK", 50, "Neighbours kept per user (ties: lower user id first).", 1, 10_000));
+}
+
+/// <summary>The recommendations table: blend of item- and user-based scores, seen items, popularity back-fill.</summary>
+public sealed record RecommendSettings(int TopN, double ItemWeight, double UserWeight, bool RemoveSeen, bool Backfill, double PopularityPenalty)
+{
+    public static RecommendSettings Read(SettingsReader r) => new(
+        r.GetInt("Recommend:TopN", 20, "Recommendations per user.", 1, 1000),
+        r.GetDouble("Recommend:ItemWeight", 0.5,
+            "Weight of the item-based score in the blend; each source's scores are first divided by the user's maximum score from that source (so both lie in (0, 1]).", 0, 1000),
+        r.GetDouble("Recommend:UserWeight", 0.5, "Weight of the user-based (neighbour) score in the blend, after the same per-user normalisation.", 0, 1000),
+        r.GetBool("Recommend:RemoveSeen", true, "Leave out items the user already engaged with."),
+        r.GetBool("Recommend:Backfill", true, "Fill lists shorter than TopN (users with too few candidates) with the most popular items (decayed popularity: sum of affinity)."),
+        r.GetDouble("Recommend:PopularityPenalty", 0,
+            "Exponent β of the popularity penalty: each source's score is divided by (users of the item)^β before normalisation; 0 = off.", 0, 4));
+}
+
+/// <summary>Offline evaluation: how the hold-out is made and the cut-off K of the metrics.</summary>
+public sealed record EvaluationSettings(string Mode, int TestDays, int K, string? TestEvents)
+{
+    public static readonly string[] Modes = ["none", "temporal", "files"];
+
+    public static EvaluationSettings Read(SettingsReader r)
+    {
+        var mode = r.GetString("Evaluation:Mode", "none",
+            "Offline evaluation in run: none; temporal = train on events before as_of - TestDays, test on the events after; files = train on Input:Events, test on Evaluation:TestEvents.",
+            Modes);
+        var testDays = r.GetInt("Evaluation:TestDays", 7, "Length of the temporal test period, ending at as_of.", 1, 100_000);
+        var k = r.GetInt("Evaluation:K", 10, "Cut-off of the metrics (precision@K, recall@K, nDCG@K, MAP@K, hit rate, coverage).", 1, 1000);
+        var testEvents = r.GetOptionalString("Evaluation:TestEvents", "Held-out events (Parquet, same columns as Input:Events) for Evaluation:Mode = files.");
+        if (mode == "files" && testEvents is null)
+            r.Problem("setting 'Evaluation:Mode' is 'files' but 'Evaluation:TestEvents' is empty; give the held-out events as Parquet (or use evaluate --train F --test F).");
+        if (mode != "files" && testEvents is not null)
+            r.Problem($"setting 'Evaluation:TestEvents' is only used when 'Evaluation:Mode' is 'files' (it is '{mode}'); remove it or set the mode to files.");
+        return new EvaluationSettings(mode, testDays, k, testEvents);
+    }
+}
