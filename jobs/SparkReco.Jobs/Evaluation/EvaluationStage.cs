@@ -15,6 +15,9 @@ namespace SparkReco.Jobs.Evaluation;
 /// test events are clean_events at or after the cutoff. Nothing from the test period reaches the train affinity,
 /// similarities, neighbours, popularity or seen items. (Bot removal in clean_events counts the whole window: it
 /// decides which users exist, not what the model learns.)</para>
+/// <para>random: the same, but the split holds out Evaluation:TestFraction of each user's (user, item) pairs, chosen by
+/// md5(seed, user, item) (identical on every engine), and the train model keeps the run's as_of. For data whose times
+/// mean nothing (e.g. Last.fm play counts).</para>
 /// <para>files: the job's own tables are the train model (Input:Events is the train file); the test events are
 /// Evaluation:TestEvents.</para>
 /// Test users are users with a held-out item who are known to the train model; with RemoveSeen, held-out items the
@@ -37,7 +40,22 @@ public sealed class EvaluationStage : IStage
     public IReadOnlyList<string> OutputOrder => [];
     public bool IsEnabled(StageContext context) => context.Settings.Evaluation.Mode != "none";
 
+    /// <summary>temporal and random split the run's clean events into train and test; files brings its own test events.</summary>
     private static bool IsTemporal(StageContext c) => c.Settings.Evaluation.Mode != "files";
+
+    private static bool IsRandom(StageContext c) => c.Settings.Evaluation.Mode == "random";
+
+    /// <summary>
+    /// Whether a (user_id, item_id) pair is held out in random mode: the first 4 hex digits of md5(seed|user|item) below
+    /// TestFraction·16⁴. Comparing equal-length lower-case hex strings orders them like the numbers, in every engine.
+    /// </summary>
+    private static string HeldOut(StageContext c)
+    {
+        var e = c.Settings.Evaluation;
+        var threshold = ((int)Math.Round(e.TestFraction * 65536)).ToString("x4", CultureInfo.InvariantCulture);
+        var key = $"concat({c.Dialect.Literal(e.Seed.ToString(CultureInfo.InvariantCulture) + "|")}, user_id, {c.Dialect.Literal("|")}, item_id)";
+        return $"substr({c.Dialect.Md5(key)}, 1, 4) < {c.Dialect.Literal(threshold)}";
+    }
 
     public static DateTime Cutoff(StageContext c) => c.AsOf.AddDays(-c.Settings.Evaluation.TestDays);
 
@@ -64,7 +82,8 @@ public sealed class EvaluationStage : IStage
         if (IsTemporal(c))
         {
             scope = TableScope.Train;
-            model = new StageContext(c.Settings, c.Dialect, Cutoff(c), c.StartedAt, c.HasItems, c.HasFollows);
+            model = IsRandom(c) ? new StageContext(c.Settings, c.Dialect, c.AsOf, c.StartedAt, c.HasItems, c.HasFollows)
+                : new StageContext(c.Settings, c.Dialect, Cutoff(c), c.StartedAt, c.HasItems, c.HasFollows);
             steps.Add((new InlineStage(scope["clean_events"], RenderTrainEvents(c)), c));
             steps.Add((new InlineStage(TestEvents, RenderTemporalTestEvents(c)), c));
             foreach (var stage in new IStage[]
@@ -117,7 +136,9 @@ public sealed class EvaluationStage : IStage
                 foreach (var (key, value) in stageContext.Facts) c.Facts[key] = value;
             if (stage.Name == TestEvents && rows == 0)
             {
-                throw new InputDataException(IsTemporal(c)
+                throw new InputDataException(IsRandom(c)
+                    ? $"Evaluation: the random split held out no (user, item) pair; raise Evaluation:TestFraction."
+                    : IsTemporal(c)
                     ? $"Evaluation: no events at or after the cutoff {Cutoff(c):yyyy-MM-ddTHH:mm:ssZ} (as_of − {c.Settings.Evaluation.TestDays} days); raise Evaluation:TestDays or set Affinity:AsOf."
                     : $"Evaluation:TestEvents '{c.Settings.Evaluation.TestEvents}' has no usable rows (non-null user and item, known event type).");
             }
@@ -144,7 +165,7 @@ public sealed class EvaluationStage : IStage
         }
         var result = new SortedDictionary<string, object>(StringComparer.Ordinal)
         {
-            ["mode"] = c.Settings.Evaluation.Mode == "files" ? "files" : "temporal",
+            ["mode"] = c.Settings.Evaluation.Mode,
             ["k"] = (long)c.Settings.Evaluation.K,
             ["sources"] = sources,
             ["definitions"] = new SortedDictionary<string, object>(StringComparer.Ordinal)
@@ -161,13 +182,29 @@ public sealed class EvaluationStage : IStage
         };
         foreach (var (key, value) in counts)
             result[key] = value is null ? 0L : Convert.ToInt64(value, CultureInfo.InvariantCulture);
-        if (IsTemporal(c)) result["cutoff"] = Cutoff(c).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        if (IsRandom(c))
+        {
+            result["test_fraction"] = c.Settings.Evaluation.TestFraction;
+            result["seed"] = (long)c.Settings.Evaluation.Seed;
+        }
+        else if (IsTemporal(c)) result["cutoff"] = Cutoff(c).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         else result["test_file"] = c.Settings.Evaluation.TestEvents!;
         return result;
     }
 
-    private static string RenderTrainEvents(StageContext c) =>
-        $"""
+    private static string RenderTrainEvents(StageContext c) => IsRandom(c)
+        ? $"""
+        -- {TableScope.Train["clean_events"]}: the clean events of the (user, item) pairs that the random split keeps for training.
+        SELECT
+            user_id,
+            item_id,
+            event_type,
+            event_time,
+            weight
+        FROM {c.Q("clean_events")}
+        WHERE NOT ({HeldOut(c)})
+        """
+        : $"""
         -- {TableScope.Train["clean_events"]}: the clean events strictly before the cutoff {Cutoff(c):yyyy-MM-ddTHH:mm:ssZ} (as_of − {c.Settings.Evaluation.TestDays} days); the train model sees only these.
         SELECT
             user_id,
@@ -179,8 +216,16 @@ public sealed class EvaluationStage : IStage
         WHERE event_time < {c.Dialect.Timestamp(Cutoff(c))}
         """;
 
-    private static string RenderTemporalTestEvents(StageContext c) =>
-        $"""
+    private static string RenderTemporalTestEvents(StageContext c) => IsRandom(c)
+        ? $"""
+        -- {TestEvents}: one row per (user_id, item_id) held out by the random split (Evaluation:TestFraction = {c.Settings.Evaluation.TestFraction.ToString(CultureInfo.InvariantCulture)}).
+        SELECT DISTINCT
+            user_id,
+            item_id
+        FROM {c.Q("clean_events")}
+        WHERE {HeldOut(c)}
+        """
+        : $"""
         -- {TestEvents}: one row per (user_id, item_id) engaged with at or after the cutoff {Cutoff(c):yyyy-MM-ddTHH:mm:ssZ}.
         SELECT DISTINCT
             user_id,

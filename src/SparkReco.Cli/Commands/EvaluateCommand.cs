@@ -77,7 +77,9 @@ public static class EvaluateCommand
     {
         var k = Convert.ToInt64(evaluation["k"], CultureInfo.InvariantCulture);
         var sources = (IReadOnlyDictionary<string, object>)evaluation["sources"];
-        var split = evaluation.TryGetValue("cutoff", out var cutoff) ? $"temporal split at {cutoff}" : $"test file {evaluation["test_file"]}";
+        var split = evaluation.TryGetValue("cutoff", out var cutoff) ? $"temporal split at {cutoff}"
+            : evaluation.TryGetValue("test_fraction", out var fraction) ? $"random split holding out {fraction} of each user's items"
+            : $"test file {evaluation["test_file"]}";
         var text = new System.Text.StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Evaluation at K = {k} ({split}): {evaluation["test_users"]} test users, {evaluation["relevant_pairs"]} held-out items, {evaluation["catalogue_items"]} train items");
         string[] columns = ["precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k", "hit_rate_at_k", "coverage_at_k", "mean_popularity"];

@@ -44,22 +44,24 @@ public sealed record RecommendSettings(int TopN, double ItemWeight, double UserW
 }
 
 /// <summary>Offline evaluation: how the hold-out is made and the cut-off K of the metrics.</summary>
-public sealed record EvaluationSettings(string Mode, int TestDays, int K, string? TestEvents)
+public sealed record EvaluationSettings(string Mode, int TestDays, int K, string? TestEvents, double TestFraction, int Seed)
 {
-    public static readonly string[] Modes = ["none", "temporal", "files"];
+    public static readonly string[] Modes = ["none", "temporal", "random", "files"];
 
     public static EvaluationSettings Read(SettingsReader r)
     {
         var mode = r.GetString("Evaluation:Mode", "none",
-            "Offline evaluation in run: none; temporal = train on events before as_of - TestDays, test on the events after; files = train on Input:Events, test on Evaluation:TestEvents.",
+            "Offline evaluation in run: none; temporal = train on events before as_of - TestDays, test on the events after; random = hold out TestFraction of each user's items (for data without meaningful times); files = train on Input:Events, test on Evaluation:TestEvents.",
             Modes);
         var testDays = r.GetInt("Evaluation:TestDays", 7, "Length of the temporal test period, ending at as_of.", 1, 100_000);
         var k = r.GetInt("Evaluation:K", 10, "Cut-off of the metrics (precision@K, recall@K, nDCG@K, MAP@K, hit rate, coverage).", 1, 1000);
+        var testFraction = r.GetDouble("Evaluation:TestFraction", 0.2, "random mode: share of each user's (user, item) pairs held out for testing, chosen by md5 of seed, user and item.", 0.01, 0.9);
+        var seed = r.GetInt("Evaluation:Seed", 42, "random mode: seed of the split; the same seed gives the same split on every engine.", 0);
         var testEvents = r.GetOptionalString("Evaluation:TestEvents", "Held-out events (Parquet, same columns as Input:Events) for Evaluation:Mode = files.");
         if (mode == "files" && testEvents is null)
             r.Problem("setting 'Evaluation:Mode' is 'files' but 'Evaluation:TestEvents' is empty; give the held-out events as Parquet (or use evaluate --train F --test F).");
         if (mode != "files" && testEvents is not null)
             r.Problem($"setting 'Evaluation:TestEvents' is only used when 'Evaluation:Mode' is 'files' (it is '{mode}'); remove it or set the mode to files.");
-        return new EvaluationSettings(mode, testDays, k, testEvents);
+        return new EvaluationSettings(mode, testDays, k, testEvents, testFraction, seed);
     }
 }

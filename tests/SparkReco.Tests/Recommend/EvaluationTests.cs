@@ -52,9 +52,9 @@ public sealed class EvaluationTests
         ["Recommend:TopN"] = "5",
     };
 
-    private static async Task<CfHarness> RunEvaluationAsync(IReadOnlyList<Event> events)
+    private static async Task<CfHarness> RunEvaluationAsync(IReadOnlyList<Event> events, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var h = await OpenAsync([], Settings);
+        var h = await OpenAsync([], settings ?? Settings);
         await CreateCleanEventsAsync(h, events);
         await h.RunAsync([new AffinityStage(), .. CfStages(), new EvaluationStage()]);
         return h;
@@ -193,5 +193,34 @@ public sealed class EvaluationTests
         foreach (var table in new[] { "eval_train_clean_events", "eval_train_affinity", "eval_train_item_similarity", "eval_train_user_neighbors", "eval_relevant", "eval_metrics" })
             Assert.Contains($"CREATE OR REPLACE TABLE \"{table}\"", sql, StringComparison.Ordinal);
         Assert.DoesNotContain("FROM \"affinity\"", sql, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Random_split_holds_out_a_share_of_each_users_pairs_and_trains_on_the_rest()
+    {
+        var events = RandomEvents(21, count: 1500);
+        var settings = new Dictionary<string, string?>(Settings) { ["Evaluation:Mode"] = "random", ["Evaluation:TestFraction"] = "0.25" };
+        await using var h = await RunEvaluationAsync(events, settings);
+
+        var pairs = events.Select(e => (e.User, e.Item)).ToHashSet();
+        var test = (await h.ReadAsync(EvaluationStage.TestEvents, "user_id, item_id")).Select(r => (S(r["user_id"]), S(r["item_id"]))).ToHashSet();
+        var train = (await h.ReadAsync("eval_train_clean_events", "user_id, item_id")).Select(r => (S(r["user_id"]), S(r["item_id"]))).ToHashSet();
+        var trainModel = (await h.ReadAsync("eval_train_affinity", "user_id, item_id")).Select(r => (S(r["user_id"]), S(r["item_id"]))).ToHashSet();
+
+        Assert.Empty(test.Intersect(train));                 // a held-out pair has no training event at all
+        Assert.True(train.SetEquals(trainModel));             // the train model learned from the train pairs only
+        Assert.True(pairs.SetEquals(test.Union(train)));       // every pair is on one side
+        Assert.InRange(test.Count / (double)pairs.Count, 0.15, 0.35);
+        Assert.True(test.Select(p => p.Item1).Distinct().Count() > 20, "most users get held-out items");
+
+        var evaluation = (IReadOnlyDictionary<string, object>)h.Context.Metrics["evaluation"];
+        Assert.Equal("random", evaluation["mode"]);
+        Assert.Equal(0.25, evaluation["test_fraction"]);
+
+        // The split is a function of (seed, user, item) alone: the same again, and another seed moves pairs.
+        await using var again = await RunEvaluationAsync(events, settings);
+        Assert.True(test.SetEquals((await again.ReadAsync(EvaluationStage.TestEvents, "user_id, item_id")).Select(r => (S(r["user_id"]), S(r["item_id"])))));
+        await using var other = await RunEvaluationAsync(events, new Dictionary<string, string?>(settings) { ["Evaluation:Seed"] = "7" });
+        Assert.False(test.SetEquals((await other.ReadAsync(EvaluationStage.TestEvents, "user_id, item_id")).Select(r => (S(r["user_id"]), S(r["item_id"])))));
     }
 }
