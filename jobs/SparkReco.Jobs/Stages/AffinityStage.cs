@@ -26,9 +26,10 @@ public sealed class AffinityStage(TableScope? scope = null) : SqlStage
             $"                ELSE {d.Literal(0.0)}\n            END";
         var halfLifeSeconds = d.Literal(c.Settings.Affinity.HalfLifeDays * 86_400);
         var asOfSeconds = d.Literal((c.AsOf - DateTime.UnixEpoch).TotalSeconds);
+        var weight = c.Settings.Affinity.WeightTransform == "log1p" ? d.Ln($"{d.Literal(1.0)} + weight") : "weight";
         return $"""
             -- {Name}: one row per (user_id, item_id).
-            -- affinity = sum of type_weight * weight * 0.5 ^ (age_seconds / half_life_seconds), age measured back from as_of.
+            -- affinity = sum of type_weight * {weight} * 0.5 ^ (age_seconds / half_life_seconds), age measured back from as_of.
             -- The sum is exact (ExactSum), so the order rows arrive in cannot change the bits of a rerun.
             WITH weighted_events AS (
                 SELECT
@@ -36,7 +37,7 @@ public sealed class AffinityStage(TableScope? scope = null) : SqlStage
                     item_id,
                     event_time,
                     {typeWeight}
-                    * weight
+                    * {weight}
                     * power({d.Literal(0.5)}, ({asOfSeconds} - {d.EpochSeconds("event_time")}) / {halfLifeSeconds}) AS contribution
                 FROM {c.Q(_scope["clean_events"])}
             )

@@ -133,8 +133,10 @@ public sealed record CleanSettings(string UnknownEventTypes, string InvalidRows,
         r.GetInt("Clean:LookbackDays", 0, "Only events in (as_of - LookbackDays, as_of] are used; 0 = all history.", 0));
 }
 
-public sealed record AffinitySettings(DateTime? AsOf, double HalfLifeDays, IReadOnlyDictionary<string, double> EventWeights)
+public sealed record AffinitySettings(DateTime? AsOf, double HalfLifeDays, IReadOnlyDictionary<string, double> EventWeights, string WeightTransform)
 {
+    public static readonly string[] WeightTransforms = ["none", "log1p"];
+
     public static readonly IReadOnlyDictionary<string, double> DefaultWeights =
         new SortedDictionary<string, double>(StringComparer.Ordinal) { ["view"] = 1, ["like"] = 2, ["comment"] = 3, ["share"] = 4 };
 
@@ -144,6 +146,8 @@ public sealed record AffinitySettings(DateTime? AsOf, double HalfLifeDays, IRead
         var halfLife = r.GetDouble("Affinity:HalfLifeDays", 30, "An event's weight halves every this many days before as_of.", 0.001, 100_000);
         var weights = r.GetDoubleMap("Affinity:EventWeights", DefaultWeights, "Weight of each event type; the keys are the known event types.", 0, 1e6);
         if (weights.Count == 0) r.Problem("setting 'Affinity:EventWeights' is empty; give at least one event type with a weight, e.g. \"view\": 1.");
-        return new AffinitySettings(asOf, halfLife, weights);
+        var transform = r.GetString("Affinity:WeightTransform", "none",
+            "How the events' weight column enters affinity: none = as is; log1p = ln(1 + weight), for heavy-tailed counts such as plays.", WeightTransforms);
+        return new AffinitySettings(asOf, halfLife, weights, transform);
     }
 }

@@ -98,7 +98,7 @@ public sealed class SimilarityExampleTests
     [InlineData("Recommend:TopN", "abc", "a whole number between 1 and 1000")]
     [InlineData("Recommend:ItemWeight", "-0.5", "Recommend:ItemWeight")]
     [InlineData("Recommend:PopularityPenalty", "9", "a number between 0 and 4")]
-    [InlineData("Evaluation:Mode", "holdout", "expected one of none, temporal, files")]
+    [InlineData("Evaluation:Mode", "holdout", "expected one of none, temporal, random, files")]
     [InlineData("Evaluation:Mode", "files", "'Evaluation:TestEvents' is empty")]
     [InlineData("Evaluation:TestEvents", "test.parquet", "only used when 'Evaluation:Mode' is 'files'")]
     [InlineData("Similarity:Measur", "llr", "did you mean 'Similarity:Measure'")]

@@ -50,4 +50,16 @@ public sealed class AffinityTests : IDisposable
         var row = Assert.Single(await ReadAllAsync(_dir.Combine("out", "affinity")));
         Assert.Equal(3.5, (double)row["affinity"]!, 12);
     }
+
+    [Fact]
+    public async Task Log1p_transform_dampens_heavy_tailed_weights()
+    {
+        await WriteEventsAsync(_dir.Combine("events.parquet"), [new("u1", "i1", "play", T0, 99.0), new("u1", "i2", "play", T0, 0.0)], withWeight: true);
+        var result = await CliRunner.RunAsync("run", "--events", _dir.Combine("events.parquet"), "--output", _dir.Combine("out"),
+            "--as-of", "2026-11-01T00:00:00Z", "--set", "Affinity:EventWeights:play=2", "--set", "Affinity:WeightTransform=log1p");
+        Assert.True(result.ExitCode == ExitCodes.Success, result.Error);
+        var rows = (await ReadAllAsync(_dir.Combine("out", "affinity"))).ToDictionary(r => (string)r["item_id"]!);
+        Assert.Equal(2 * Math.Log(100), (double)rows["i1"]["affinity"]!, 12);
+        Assert.Equal(0.0, (double)rows["i2"]["affinity"]!, 12);
+    }
 }
