@@ -147,6 +147,8 @@ public sealed class DuckDbEngine : IEngine
             _logger.LogDebug("DuckDB failed after {Elapsed} ms: {Sql}", watch.ElapsedMilliseconds, sql);
             var hint = e.Message.Contains("Out of Memory", StringComparison.OrdinalIgnoreCase)
                 ? " Raise Engine:MemoryLimit, lower Engine:Threads, or give Engine:TempDirectory more free disk."
+                : e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+                ? " The engine's spill files filled the disk; point Engine:TempDirectory at a larger disk, or shrink the work (e.g. Neighbors:TopK, Similarity:TopK, Neighbors:MaxUsersPerItem)."
                 : "";
             throw new EngineException($"DuckDB: {e.Message}{hint}", e);
         }
