@@ -56,6 +56,12 @@ public interface ISqlDialect
     /// <summary>Mean of a DOUBLE expression (NULLs ignored), as order-independent as <see cref="ExactSum"/>.</summary>
     string ExactAvg(string expression);
 
+    /// <summary>
+    /// Aggregate: the <paramref name="key"/> of the row with the largest <paramref name="value"/>, the lowest key on ties,
+    /// in one pass (the minimum of the pair (−value, key)), so no window sort over every row is needed.
+    /// </summary>
+    string ArgMax(string key, string value);
+
     /// <summary>A named parameter marker bound by <c>IEngine.ExecuteAsync(sql, parameters, …)</c> (Spark: <c>:name</c>).</summary>
     string Parameter(string name);
 }
@@ -91,6 +97,9 @@ public abstract class SqlDialectBase : ISqlDialect
     public virtual string ToTimestamp(string expression) => $"CAST({expression} AS TIMESTAMP)";
     public abstract string CreateView(string name, string select);
     public virtual string Parameter(string name) => ":" + name;
+
+    // Spark spelling; structs compare field by field in both engines.
+    public virtual string ArgMax(string key, string value) => $"min(named_struct('v', -({value}), 'k', {key})).k";
 
     public virtual string ExactSum(string expression) => $"CAST(sum(CAST({expression} AS DECIMAL(38, 18))) AS DOUBLE)";
 

@@ -33,33 +33,19 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : SqlStage
             SELECT
                 user_id,
                 item_id,
-                {c.Dialect.ExactSum("contribution")} AS score
+                {c.Dialect.ExactSum("contribution")} AS score,
+                {c.Dialect.ArgMax("because_item_id", "contribution")} AS reason_id
             FROM contributions
             GROUP BY
                 user_id,
                 item_id
-        ),
-        ranked_contributions AS (
-            SELECT
-                user_id,
-                item_id,
-                because_item_id,
-                row_number() OVER (
-                    PARTITION BY user_id, item_id
-                    ORDER BY contribution DESC, because_item_id ASC
-                ) AS contribution_rank
-            FROM contributions
         )
         SELECT
             s.user_id,
             s.item_id,
             s.score,
-            r.because_item_id AS reason_id
+            s.reason_id
         FROM scores AS s
-        JOIN ranked_contributions AS r
-            ON r.user_id = s.user_id
-            AND r.item_id = s.item_id
-            AND r.contribution_rank = 1
         WHERE s.score > {c.Dialect.Literal(0.0)}
         """;
 }

@@ -42,33 +42,19 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : SqlStage
             SELECT
                 user_id,
                 item_id,
-                {c.Dialect.ExactSum("contribution")} AS weighted_sum
+                {c.Dialect.ExactSum("contribution")} AS weighted_sum,
+                {c.Dialect.ArgMax("neighbor_id", "contribution")} AS reason_id
             FROM contributions
             GROUP BY
                 user_id,
                 item_id
-        ),
-        ranked_contributions AS (
-            SELECT
-                user_id,
-                item_id,
-                neighbor_id,
-                row_number() OVER (
-                    PARTITION BY user_id, item_id
-                    ORDER BY contribution DESC, neighbor_id ASC
-                ) AS contribution_rank
-            FROM contributions
         )
         SELECT
             s.user_id,
             s.item_id,
             s.weighted_sum / w.total_weight AS score,
-            r.neighbor_id AS reason_id
+            s.reason_id
         FROM weighted_sums AS s
-        JOIN ranked_contributions AS r
-            ON r.user_id = s.user_id
-            AND r.item_id = s.item_id
-            AND r.contribution_rank = 1
         JOIN neighbor_weights AS w
             ON w.user_id = s.user_id
         WHERE s.weighted_sum > {c.Dialect.Literal(0.0)}
