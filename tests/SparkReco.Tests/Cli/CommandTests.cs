@@ -35,6 +35,7 @@ public sealed class CommandTests : IDisposable
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Contains("events  1 file(s), 2 rows: OK", result.Out);
         Assert.Contains("will drop 1 rows: unknown event type", result.Out);
+        Assert.Single(result.Out.Split('\n'), line => line.Contains("will drop", StringComparison.Ordinal));
         Assert.False(Directory.Exists(_dir.Combine("out")));
     }
 
