@@ -22,8 +22,7 @@ public interface IEngine : IAsyncDisposable
     /// Runs a statement with bound string parameters (written <c>ISqlDialect.Parameter(name)</c> in the SQL),
     /// so secrets such as the pseudonymisation key never appear in SQL text or logs.
     /// </summary>
-    Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken) =>
-        throw new NotSupportedException($"Engine {Name} does not bind SQL parameters.");
+    Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken);
 
     /// <summary>Column names of a table, in order (DuckDB's DESCRIBE says column_name, Spark's col_name).</summary>
     async Task<IReadOnlyList<string>> ColumnsAsync(string table, CancellationToken cancellationToken)
