@@ -51,6 +51,8 @@ public sealed record JobSettings(
         var neighbors = NeighborSettings.Read(r);
         var recommend = RecommendSettings.Read(r);
         var evaluation = EvaluationSettings.Read(r);
+        if (!recommend.Enabled && evaluation.Mode != "none")
+            r.Problem($"setting 'Evaluation:Mode' is '{evaluation.Mode}' but 'Recommend:Enabled' is false; evaluation needs the recommenders, so enable them or set the mode to none.");
         var features = FeatureSettings.Read(r);
         var segments = SegmentSettings.Read(r);
         var scores = ScoreSettings.Read(r);

@@ -30,9 +30,10 @@ public sealed record NeighborSettings(int MaxUsersPerItem, int MinOverlap, int T
 }
 
 /// <summary>The recommendations table: blend of item- and user-based scores, seen items, popularity back-fill.</summary>
-public sealed record RecommendSettings(int TopN, double ItemWeight, double UserWeight, bool RemoveSeen, bool Backfill, double PopularityPenalty)
+public sealed record RecommendSettings(bool Enabled, int TopN, double ItemWeight, double UserWeight, bool RemoveSeen, bool Backfill, double PopularityPenalty)
 {
     public static RecommendSettings Read(SettingsReader r) => new(
+        r.GetBool("Recommend:Enabled", true, "Run the collaborative-filtering stages (item_similarity, user_neighbors, recommendations); false leaves them and the evaluation out."),
         r.GetInt("Recommend:TopN", 20, "Recommendations per user.", 1, 1000),
         r.GetDouble("Recommend:ItemWeight", 0.5,
             "Weight of the item-based score in the blend; each source's scores are first divided by the user's maximum score from that source (so both lie in (0, 1]).", 0, 1000),

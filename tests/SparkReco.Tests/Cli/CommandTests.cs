@@ -1,4 +1,5 @@
 using SparkReco.Core.Errors;
+using SparkReco.Generator;
 using SparkReco.Tests.Support;
 using static SparkReco.Tests.Support.TestParquet;
 
@@ -74,5 +75,22 @@ public sealed class CommandTests : IDisposable
         var result = await CliRunner.RunAsync("generate", "--output", _dir.Combine("g"), "--events", "0");
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
         Assert.Contains("Events", result.Error, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Recommenders_can_be_switched_off_leaving_the_other_tables()
+    {
+        var data = _dir.Combine("data");
+        await SyntheticGenerator.GenerateAsync(new GeneratorOptions(data, Events: 20_000, Users: 200, Items: 100, Communities: 4, Categories: 6), null, CancellationToken.None);
+        string[] inputs = ["--events", Path.Combine(data, "events"), "--items", Path.Combine(data, "items"), "--output", _dir.Combine("out")];
+
+        var run = await CliRunner.RunAsync(["run", .. inputs, "--set", "Recommend:Enabled=false"]);
+        Assert.True(run.ExitCode == 0, run.Error);
+        var published = Directory.GetDirectories(_dir.Combine("out")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["affinity", "segment_profiles", "segments", "user_scores"], published);
+
+        var contradiction = await CliRunner.RunAsync(["run", .. inputs, "--set", "Recommend:Enabled=false", "--set", "Evaluation:Mode=temporal"]);
+        Assert.Equal(ExitCodes.Usage, contradiction.ExitCode);
+        Assert.Contains("'Recommend:Enabled' is false", contradiction.Error);
     }
 }

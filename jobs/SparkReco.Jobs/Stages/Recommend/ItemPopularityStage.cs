@@ -14,6 +14,7 @@ public sealed class ItemPopularityStage(TableScope? scope = null) : SqlStage
     public override string Name => _scope["item_popularity"];
     public override string Description => "one row per item: decayed popularity (sum of affinity) and number of users";
     public override IReadOnlyList<string> Inputs => [_scope["affinity"]];
+    public override bool IsEnabled(StageContext context) => context.Settings.Recommend.Enabled;
 
     public override string Render(StageContext c) =>
         $"""

@@ -16,6 +16,7 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
     public override string Name => _scope["item_similarity"];
     public override string Description => "one row per (item, similar item): top-K by the configured measure, with the raw co-occurrence count";
     public override IReadOnlyList<string> Inputs => [_scope["affinity"]];
+    public override bool IsEnabled(StageContext context) => context.Settings.Recommend.Enabled;
     public override bool IsOutput => _scope == TableScope.Main;
     public override IReadOnlyList<string> OutputOrder => ["item_id", "rank"];
 

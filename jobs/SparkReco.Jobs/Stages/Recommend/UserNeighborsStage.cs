@@ -16,6 +16,7 @@ public sealed class UserNeighborsStage(TableScope? scope = null) : MultiTableSta
     public override string Name => _scope["user_neighbors"];
     public override string Description => "one row per (user, neighbour): top-K by cosine of affinity vectors, with the number of shared items";
     public override IReadOnlyList<string> Inputs => [_scope["affinity"]];
+    public override bool IsEnabled(StageContext context) => context.Settings.Recommend.Enabled;
     public override bool IsOutput => _scope == TableScope.Main;
     public override IReadOnlyList<string> OutputOrder => ["user_id", "rank"];
     public override IReadOnlyList<string> UserIdColumns => ["user_id", "neighbor_id"];
