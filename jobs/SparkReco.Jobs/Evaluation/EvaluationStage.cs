@@ -85,7 +85,7 @@ public sealed class EvaluationStage : IStage
             model = IsRandom(c) ? new StageContext(c.Settings, c.Dialect, c.AsOf, c.StartedAt, c.HasItems, c.HasFollows)
                 : new StageContext(c.Settings, c.Dialect, Cutoff(c), c.StartedAt, c.HasItems, c.HasFollows);
             steps.Add((new InlineStage(scope["clean_events"], RenderTrainEvents(c)), c));
-            steps.Add((new InlineStage(TestEvents, RenderTemporalTestEvents(c)), c));
+            steps.Add((new InlineStage(TestEvents, RenderSplitTestEvents(c)), c));
             foreach (var stage in new IStage[]
             {
                 new AffinityStage(scope),
@@ -192,47 +192,40 @@ public sealed class EvaluationStage : IStage
         return result;
     }
 
-    private static string RenderTrainEvents(StageContext c) => IsRandom(c)
-        ? $"""
-        -- {TableScope.Train["clean_events"]}: the clean events of the (user, item) pairs that the random split keeps for training.
-        SELECT
-            user_id,
-            item_id,
-            event_type,
-            event_time,
-            weight
-        FROM {c.Q("clean_events")}
-        WHERE NOT ({HeldOut(c)})
-        """
-        : $"""
-        -- {TableScope.Train["clean_events"]}: the clean events strictly before the cutoff {Cutoff(c):yyyy-MM-ddTHH:mm:ssZ} (as_of − {c.Settings.Evaluation.TestDays} days); the train model sees only these.
-        SELECT
-            user_id,
-            item_id,
-            event_type,
-            event_time,
-            weight
-        FROM {c.Q("clean_events")}
-        WHERE event_time < {c.Dialect.Timestamp(Cutoff(c))}
-        """;
+    /// <summary>The split as (what the test side is, predicate selecting test rows of clean_events).</summary>
+    private static (string TestSide, string IsTest) Split(StageContext c) => IsRandom(c)
+        ? ($"held out by the random split (Evaluation:TestFraction = {c.Settings.Evaluation.TestFraction.ToString(CultureInfo.InvariantCulture)})", HeldOut(c))
+        : ($"engaged with at or after the cutoff {Cutoff(c):yyyy-MM-ddTHH:mm:ssZ} (as_of − {c.Settings.Evaluation.TestDays} days)",
+            $"event_time >= {c.Dialect.Timestamp(Cutoff(c))}");
 
-    private static string RenderTemporalTestEvents(StageContext c) => IsRandom(c)
-        ? $"""
-        -- {TestEvents}: one row per (user_id, item_id) held out by the random split (Evaluation:TestFraction = {c.Settings.Evaluation.TestFraction.ToString(CultureInfo.InvariantCulture)}).
-        SELECT DISTINCT
-            user_id,
-            item_id
-        FROM {c.Q("clean_events")}
-        WHERE {HeldOut(c)}
-        """
-        : $"""
-        -- {TestEvents}: one row per (user_id, item_id) engaged with at or after the cutoff {Cutoff(c):yyyy-MM-ddTHH:mm:ssZ}.
-        SELECT DISTINCT
-            user_id,
-            item_id
-        FROM {c.Q("clean_events")}
-        WHERE event_time >= {c.Dialect.Timestamp(Cutoff(c))}
-        """;
+    private static string RenderTrainEvents(StageContext c)
+    {
+        var (testSide, isTest) = Split(c);
+        return $"""
+            -- {TableScope.Train["clean_events"]}: the clean events except those of the test side ({testSide}); the train model sees only these.
+            SELECT
+                user_id,
+                item_id,
+                event_type,
+                event_time,
+                weight
+            FROM {c.Q("clean_events")}
+            WHERE NOT ({isTest})
+            """;
+    }
+
+    private static string RenderSplitTestEvents(StageContext c)
+    {
+        var (testSide, isTest) = Split(c);
+        return $"""
+            -- {TestEvents}: one row per (user_id, item_id) {testSide}.
+            SELECT DISTINCT
+                user_id,
+                item_id
+            FROM {c.Q("clean_events")}
+            WHERE {isTest}
+            """;
+    }
 
     private static string RenderTestView(StageContext c)
     {

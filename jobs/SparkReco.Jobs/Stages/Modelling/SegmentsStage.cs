@@ -78,12 +78,7 @@ public sealed class SegmentsStage : IStage
         var segment = k == 1 ? "0" : $"CASE\n        {cases}\n        ELSE {k - 1}\n    END";
         return $"""
             -- segments: one row per user; nearest of {k} centroids (standardised space, squared Euclidean), ties to the lowest id.
-            WITH standardised AS (
-                SELECT
-                    user_id,
-                    {s.ZColumns(c, indent: 8)}
-                FROM {c.Q(UserFeaturesStage.Table)}
-            ),
+            WITH {s.StandardisedCte(c, UserFeaturesStage.Table)},
             distances AS (
                 SELECT
                     user_id,

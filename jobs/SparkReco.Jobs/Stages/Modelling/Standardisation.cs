@@ -37,6 +37,10 @@ public sealed record Standardisation(IReadOnlyList<string> Features, IReadOnlyLi
     public string ZColumns(StageContext c, string qualifier = "", int indent = 4) =>
         string.Join(",\n" + new string(' ', indent), Features.Select((_, i) => $"{Z(c, i, qualifier)} AS z{i}"));
 
+    /// <summary>The CTE <c>standardised</c>: user_id and z0, z1, … of every user in <paramref name="table"/>; both models apply to it.</summary>
+    public string StandardisedCte(StageContext c, string table) =>
+        $"standardised AS (\n    SELECT\n        user_id,\n        {ZColumns(c, indent: 8)}\n    FROM {c.Q(table)}\n)";
+
     public object Describe() =>
         Features.Select((f, i) => new { feature = f, mean = Means[i], std = Stds[i] }).ToArray();
 

@@ -118,12 +118,7 @@ public sealed class UserScoresStage : IStage
         var pick = $"CASE cl.class_index\n            {string.Join("\n            ", Enumerable.Range(0, n).Select(k => $"WHEN {k} THEN p.p{k}"))}\n        END";
         return $"""
             -- user_scores: one row per (user, class); probability = softmax over {n} classes, rank 1 = most likely (ties by class).
-            WITH standardised AS (
-                SELECT
-                    user_id,
-                    {s.ZColumns(c, indent: 8)}
-                FROM {c.Q(UserFeaturesStage.Table)}
-            ),
+            WITH {s.StandardisedCte(c, UserFeaturesStage.Table)},
             logits AS (
                 SELECT
                     user_id,
