@@ -19,9 +19,12 @@ public sealed class JobPlan
     [
         new CleanEventsStage(),
         new AffinityStage(),
+        new CfAffinityStage(),
         new ItemPopularityStage(),
         new ItemSimilarityStage(),
+        PublishedIdsStage.ItemSimilarity(),
         new UserNeighborsStage(),
+        PublishedIdsStage.UserNeighbors(),
         new ItemBasedScoresStage(),
         new UserBasedScoresStage(),
         new RecommendationsStage(),

@@ -58,7 +58,7 @@ public sealed class DuckDbEngine : IEngine
                 "SET preserve_insertion_order = true",
             };
             if (settings.Threads > 0) setup.Add($"SET threads = {settings.Threads}");
-            if (settings.MemoryLimit is not null) setup.Add($"SET memory_limit = {DuckDbDialect.Instance.Literal(settings.MemoryLimit)}");
+            setup.Add($"SET memory_limit = {DuckDbDialect.Instance.Literal(settings.MemoryLimit ?? DefaultMemoryLimit())}");
             foreach (var statement in setup) await engine.ExecuteAsync(statement, cancellationToken);
             var version = (await engine.QueryAsync("SELECT version() AS v", cancellationToken))[0]["v"]?.ToString() ?? "unknown";
             return new DuckDbEngine(connection, workDirectory, "DuckDB " + version, logger);
@@ -69,6 +69,16 @@ public sealed class DuckDbEngine : IEngine
             TryDelete(workDirectory);
             throw;
         }
+    }
+
+    /// <summary>
+    /// <see cref="EngineSettings.DefaultMemoryShare"/> of the memory this process may use (the container's limit where there is one):
+    /// DuckDB's own default of 80% leaves too little for the kernels' arrays and ML.NET in the same process.
+    /// </summary>
+    private static string DefaultMemoryLimit()
+    {
+        var bytes = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return $"{(long)(bytes * EngineSettings.DefaultMemoryShare / (1024 * 1024))}MB";
     }
 
     public async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
@@ -109,6 +119,74 @@ public sealed class DuckDbEngine : IEngine
             return (IReadOnlyList<IReadOnlyDictionary<string, object?>>)result;
         });
     }
+
+    public bool IsInProcess => true;
+
+    public async Task<ColumnTable> ReadColumnsAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var command = Command(sql);
+        return await Run(sql, async () =>
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var columns = new ColumnBuilder[reader.FieldCount];
+            for (var i = 0; i < columns.Length; i++) columns[i] = ColumnBuilder.For(reader.GetName(i), reader.GetFieldType(i));
+            var rows = 0;
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                for (var i = 0; i < columns.Length; i++) columns[i].Read(reader, i, rows);
+                rows++;
+            }
+            return new ColumnTable(rows, columns.Select(c => c.Build()).ToList());
+        });
+    }
+
+    public async Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, CancellationToken cancellationToken)
+    {
+        var columns = string.Join(",\n    ", schema.Select(c => $"{Dialect.Quote(c.Name)} {SqlType(c.Type)}"));
+        await ExecuteAsync($"CREATE OR REPLACE TABLE {Dialect.Quote(table)} (\n    {columns}\n)", cancellationToken);
+        long rows = 0;
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            using var appender = _connection.CreateAppender(table);
+            await foreach (var block in blocks.WithCancellation(cancellationToken))
+            {
+                var values = schema.Select(c => block.Columns.First(b => b.Name == c.Name).Values).ToArray();
+                for (var r = 0; r < block.RowCount; r++)
+                {
+                    var row = appender.CreateRow();
+                    for (var c = 0; c < values.Length; c++)
+                    {
+                        row = values[c] switch
+                        {
+                            int[] v => row.AppendValue(v[r]),
+                            long[] v => row.AppendValue(v[r]),
+                            double[] v => row.AppendValue(v[r]),
+                            string?[] v => v[r] is null ? row.AppendNullValue() : row.AppendValue(v[r]),
+                            _ => throw new NotSupportedException($"Column '{schema[c].Name}' has an unsupported array type."),
+                        };
+                    }
+                    row.EndRow();
+                }
+                rows += block.RowCount;
+            }
+        }
+        catch (DuckDBException e)
+        {
+            throw new EngineException($"DuckDB: writing table '{table}' failed: {e.Message}", e);
+        }
+        _logger.LogDebug("DuckDB appended {Rows} rows to {Table} in {Elapsed} ms", rows, table, watch.ElapsedMilliseconds);
+        return rows;
+    }
+
+    private static string SqlType(ColumnType type) => type switch
+    {
+        ColumnType.Int32Bit => "INTEGER",
+        ColumnType.Int64Bit => "BIGINT",
+        ColumnType.Real => "DOUBLE",
+        ColumnType.Text => "VARCHAR",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+    };
 
     public Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, CancellationToken cancellationToken)
     {
@@ -160,6 +238,48 @@ public sealed class DuckDbEngine : IEngine
         System.Numerics.BigInteger big when big >= long.MinValue && big <= long.MaxValue => (long)big,
         _ => value,
     };
+
+    /// <summary>Grows one typed array while a reader streams rows.</summary>
+    private abstract class ColumnBuilder(string name)
+    {
+        protected string Name { get; } = name;
+
+        public static ColumnBuilder For(string name, Type type) => type == typeof(int) ? new Typed<int>(name, ColumnType.Int32Bit)
+            : type == typeof(long) ? new Typed<long>(name, ColumnType.Int64Bit)
+            : type == typeof(double) ? new Typed<double>(name, ColumnType.Real)
+            : type == typeof(string) ? new Text(name)
+            : throw new NotSupportedException($"Column '{name}' is {type.Name}; bulk reads take INTEGER, BIGINT, DOUBLE or VARCHAR (cast it in the query).");
+
+        public abstract void Read(System.Data.Common.DbDataReader reader, int ordinal, int row);
+        public abstract Column Build();
+
+        private sealed class Typed<T>(string name, ColumnType type) : ColumnBuilder(name) where T : struct
+        {
+            private T[] _values = new T[1024];
+
+            public override void Read(System.Data.Common.DbDataReader reader, int ordinal, int row)
+            {
+                if (row == _values.Length) Array.Resize(ref _values, _values.Length * 2);
+                if (reader.IsDBNull(ordinal)) throw new InvalidOperationException($"Column '{Name}' holds NULL in row {row}; bulk numeric reads need non-null values.");
+                _values[row] = reader.GetFieldValue<T>(ordinal);
+            }
+
+            public override Column Build() => new(Name, type, _values);
+        }
+
+        private sealed class Text(string name) : ColumnBuilder(name)
+        {
+            private string?[] _values = new string?[1024];
+
+            public override void Read(System.Data.Common.DbDataReader reader, int ordinal, int row)
+            {
+                if (row == _values.Length) Array.Resize(ref _values, _values.Length * 2);
+                _values[row] = reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+            }
+
+            public override Column Build() => new(Name, ColumnType.Text, _values);
+        }
+    }
 
     private static void TryDelete(string directory)
     {

@@ -82,13 +82,14 @@ public sealed class EvaluationStage : IStage
         if (IsTemporal(c))
         {
             scope = TableScope.Train;
-            model = IsRandom(c) ? new StageContext(c.Settings, c.Dialect, c.AsOf, c.StartedAt, c.HasItems, c.HasFollows)
-                : new StageContext(c.Settings, c.Dialect, Cutoff(c), c.StartedAt, c.HasItems, c.HasFollows);
+            model = IsRandom(c) ? new StageContext(c.Settings, c.Dialect, c.AsOf, c.StartedAt, c.HasItems, c.HasFollows) { Logger = c.Logger }
+                : new StageContext(c.Settings, c.Dialect, Cutoff(c), c.StartedAt, c.HasItems, c.HasFollows) { Logger = c.Logger };
             steps.Add((new InlineStage(scope["clean_events"], RenderTrainEvents(c)), c));
             steps.Add((new InlineStage(TestEvents, RenderSplitTestEvents(c)), c));
             foreach (var stage in new IStage[]
             {
                 new AffinityStage(scope),
+                new CfAffinityStage(scope),
                 new ItemPopularityStage(scope),
                 new ItemSimilarityStage(scope),
                 new UserNeighborsStage(scope),

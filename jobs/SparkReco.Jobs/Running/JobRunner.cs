@@ -122,7 +122,7 @@ public sealed class JobRunner
             await engine.ExecuteAsync(view, ct);
         var asOf = _settings.Affinity.AsOf ?? await ResolveAsOfAsync(engine, startedAt, ct);
         _logger.LogInformation("as_of = {AsOf:yyyy-MM-ddTHH:mm:ssZ}{Source}", asOf, _settings.Affinity.AsOf is null ? " (latest event time)" : " (configured)");
-        var context = new StageContext(_settings, engine.Dialect, asOf, startedAt, catalog.Items is not null, catalog.Follows is not null);
+        var context = new StageContext(_settings, engine.Dialect, asOf, startedAt, catalog.Items is not null, catalog.Follows is not null) { Logger = _logger };
         // Row checks are part of validation: they fail the run before any stage does work.
         var checkWatch = Stopwatch.StartNew();
         _observer.StepStarted("validate_rows", 0, 0);

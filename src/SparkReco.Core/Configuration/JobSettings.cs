@@ -108,19 +108,31 @@ public sealed record OutputSettings(string Path)
         r.GetString("Output:Path", "output", "Folder that receives one sub-folder of Parquet per table, manifest.json and _SUCCESS."));
 }
 
-public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimit, string? TempDirectory)
+public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimit, string? TempDirectory, string Kernels = "auto", long MaxPairs = 20_000_000_000)
 {
     public static readonly string[] Kinds = ["duckdb"];
+
+    public static readonly string[] KernelModes = ["auto", "off"];
+
+    /// <summary>Share of the machine's memory the embedded engine may use when Engine:MemoryLimit is empty.</summary>
+    public const double DefaultMemoryShare = 0.4;
 
     public static EngineSettings Read(SettingsReader r)
     {
         var kind = r.GetString("Engine:Kind", "duckdb", "Engine that runs the stages.", Kinds);
-        var threads = r.GetInt("Engine:Threads", 0, "DuckDB worker threads; 0 = one per core.", 0, 1024);
-        var memory = r.GetOptionalString("Engine:MemoryLimit", "DuckDB memory limit such as 8GB; empty = DuckDB's default (80% of RAM). Work beyond it spills to TempDirectory.");
+        var threads = r.GetInt("Engine:Threads", 0, "DuckDB worker threads and kernel threads; 0 = one per core.", 0, 1024);
+        var memory = r.GetOptionalString("Engine:MemoryLimit",
+            "DuckDB memory limit such as 8GB; empty = 40% of the machine's memory (DuckDB's own default of 80% leaves too little for the kernels and ML.NET in the same process). Joins and aggregates beyond it spill to TempDirectory.");
         if (memory is not null && !System.Text.RegularExpressions.Regex.IsMatch(memory, @"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
             r.Problem("Engine:MemoryLimit", memory, "a size such as 512MB or 8GB");
         var temp = r.GetOptionalString("Engine:TempDirectory", "Folder for the engine's file-backed database and spill files; empty = a folder under the system temp directory.");
-        return new EngineSettings(kind, threads, memory, temp);
+        var kernels = r.GetString("Engine:Kernels", "auto",
+            "How the embedded engine runs the collaborative-filtering products (item co-occurrence and similarity, user neighbours, candidate scoring): auto = C# sparse top-K kernels, identical results to the SQL and much faster; off = the stage SQL (what Spark runs).",
+            KernelModes);
+        var maxPairs = (long)r.GetDouble("Engine:MaxPairs", 20e9,
+            "Work budget checked before the collaborative-filtering products run: the largest number of pair updates (item pairs from baskets, user pairs from the item index, candidate contributions) a stage may need; above it the run stops and names the settings that shrink the work.",
+            1, 1e15);
+        return new EngineSettings(kind, threads, memory, temp, kernels, maxPairs);
     }
 }
 

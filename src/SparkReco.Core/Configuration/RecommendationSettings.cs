@@ -30,8 +30,12 @@ public sealed record NeighborSettings(int MaxUsersPerItem, int MinOverlap, int T
 }
 
 /// <summary>The recommendations table: blend of item- and user-based scores, seen items, popularity back-fill.</summary>
-public sealed record RecommendSettings(bool Enabled, int TopN, double ItemWeight, double UserWeight, bool RemoveSeen, bool Backfill, double PopularityPenalty)
+public sealed record RecommendSettings(bool Enabled, int TopN, double ItemWeight, double UserWeight, bool RemoveSeen, bool Backfill, double PopularityPenalty, int CandidatesPerSource)
 {
+    /// <summary>N′: candidates kept per user and source before the blend (the setting, else twice the longest list asked for).</summary>
+    public int Candidates(EvaluationSettings evaluation) =>
+        CandidatesPerSource > 0 ? CandidatesPerSource : 2 * Math.Max(TopN, evaluation.Mode == "none" ? 0 : evaluation.K);
+
     public static RecommendSettings Read(SettingsReader r) => new(
         r.GetBool("Recommend:Enabled", true, "Run the collaborative-filtering stages (item_similarity, user_neighbors, recommendations); false leaves them and the evaluation out."),
         r.GetInt("Recommend:TopN", 20, "Recommendations per user.", 1, 1000),
@@ -41,7 +45,10 @@ public sealed record RecommendSettings(bool Enabled, int TopN, double ItemWeight
         r.GetBool("Recommend:RemoveSeen", true, "Leave out items the user already engaged with."),
         r.GetBool("Recommend:Backfill", true, "Fill lists shorter than TopN (users with too few candidates) with the most popular items (decayed popularity: sum of affinity)."),
         r.GetDouble("Recommend:PopularityPenalty", 0,
-            "Exponent β of the popularity penalty: each source's score is divided by (users of the item)^β before normalisation; 0 = off.", 0, 4));
+            "Exponent β of the popularity penalty: each source's score is divided by (users of the item)^β before normalisation; 0 = off.", 0, 4),
+        r.GetInt("Recommend:CandidatesPerSource", 0,
+            "N′: candidates each source (item-based, user-based) keeps per user, best first, before the blend; 0 = twice the longest list asked for (TopN, or Evaluation:K when evaluating). The stages never materialise every neighbour × item contribution.",
+            0, 100_000));
 }
 
 /// <summary>Offline evaluation: how the hold-out is made and the cut-off K of the metrics.</summary>

@@ -44,6 +44,22 @@ public interface IEngine : IAsyncDisposable
     /// <summary>Runs a query and returns its (small) result on the driver.</summary>
     Task<IReadOnlyList<IReadOnlyDictionary<string, object?>>> QueryAsync(string sql, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether the engine's tables live in this process, so C# kernels may read and write them whole
+    /// (<c>Engine:Kernels</c>). A cluster engine says false: its stages run the SQL where the data is.
+    /// </summary>
+    bool IsInProcess { get; }
+
+    /// <summary>Runs a query and returns every row as typed columns (INTEGER, BIGINT, DOUBLE, VARCHAR; other types are refused).</summary>
+    Task<ColumnTable> ReadColumnsAsync(string sql, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Creates (replacing) <paramref name="table"/> with <paramref name="schema"/> and appends each block's rows in order;
+    /// returns the row count. How kernels hand results back in bulk, and how small driver-made tables are registered
+    /// (no values in SQL text).
+    /// </summary>
+    Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, CancellationToken cancellationToken);
+
     /// <summary>Writes a table as Parquet part files into <paramref name="directory"/>, rows ordered by <paramref name="orderBy"/>.</summary>
     Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, CancellationToken cancellationToken);
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SparkReco.Core.Configuration;
 using SparkReco.Core.Engine;
 using SparkReco.Core.Sql;
@@ -91,6 +93,9 @@ public sealed class StageContext
 
     public bool HasItems { get; }
     public bool HasFollows { get; }
+
+    /// <summary>Where stages log what they decide (work estimates, kernel or SQL); the runner sets the run's logger.</summary>
+    public ILogger Logger { get; set; } = NullLogger.Instance;
 
     /// <summary>Row-check counts per reason, computed once before any stage runs (input validation).</summary>
     public IReadOnlyDictionary<string, long>? InputChecks { get; set; }

@@ -56,9 +56,12 @@ public sealed class CfHarness : IAsyncDisposable
     /// <summary>The CF stages from affinity to recommendations, in DAG order.</summary>
     public static IReadOnlyList<IStage> CfStages(TableScope? scope = null) =>
     [
+        new CfAffinityStage(scope),
         new ItemPopularityStage(scope),
         new ItemSimilarityStage(scope),
+        PublishedIdsStage.ItemSimilarity(scope),
         new UserNeighborsStage(scope),
+        PublishedIdsStage.UserNeighbors(scope),
         new ItemBasedScoresStage(scope),
         new UserBasedScoresStage(scope),
         new RecommendationsStage(scope),
@@ -73,6 +76,21 @@ public sealed class CfHarness : IAsyncDisposable
 
     public async Task<IReadOnlyList<IReadOnlyDictionary<string, object?>>> ReadAsync(string table, string orderBy) =>
         await Engine.QueryAsync($"SELECT * FROM {Engine.Dialect.Quote(table)} ORDER BY {orderBy}", CancellationToken.None);
+
+    /// <summary>A candidate table (rec_item_scores, rec_user_scores) with the original ids; the reason is an item or a user.</summary>
+    public async Task<IReadOnlyList<IReadOnlyDictionary<string, object?>>> ReadCandidatesAsync(string table, string reasonDictionary)
+    {
+        var reasonKind = reasonDictionary == "cf_users" ? "user" : "item";
+        return await Engine.QueryAsync(
+            $"""
+            SELECT u.user_id, i.item_id, s.score, r.{reasonKind}_id AS reason_id, s."rank"
+            FROM "{table}" AS s
+            JOIN cf_users AS u ON u.user_ix = s.user_ix
+            JOIN cf_items AS i ON i.item_ix = s.item_ix
+            JOIN "{reasonDictionary}" AS r ON r.{reasonKind}_ix = s.reason_ix
+            ORDER BY u.user_id, s."rank"
+            """, CancellationToken.None);
+    }
 
     public ValueTask DisposeAsync() => Engine.DisposeAsync();
 

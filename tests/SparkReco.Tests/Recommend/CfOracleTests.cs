@@ -57,6 +57,9 @@ public sealed class CfOracleTests
             ["Recommend:RemoveSeen"] = random.Next(4) == 0 ? "false" : "true",
             ["Recommend:PopularityPenalty"] = random.Next(3) == 0 ? "0.5" : "0",
             ["Recommend:Backfill"] = random.Next(4) == 0 ? "false" : "true",
+            ["Recommend:CandidatesPerSource"] = random.Next(2, 7).ToString(CultureInfo.InvariantCulture),
+            // Every test of the SQL definition runs it as SQL; KernelEquivalenceTests compare the kernels with it.
+            ["Engine:Kernels"] = "off",
         };
     }
 
@@ -86,15 +89,16 @@ public sealed class CfOracleTests
         // Both recommenders, on the SQL's own similarity and neighbour tables (each stage is checked on its input).
         var simRows = similarity.Select(r => new Scored(S(r["item_id"]), S(r["similar_item_id"]), D(r["similarity"]))).ToList();
         var neighborRows = neighbors.Select(r => new Scored(S(r["user_id"]), S(r["neighbor_id"]), D(r["similarity"]))).ToList();
-        var itemScores = await h.ReadAsync("rec_item_scores", "user_id, item_id");
-        AssertScores(CfReference.ItemScores(affinity, simRows), itemScores);
-        var userScores = await h.ReadAsync("rec_user_scores", "user_id, item_id");
-        AssertScores(CfReference.UserScores(affinity, neighborRows), userScores);
-
-        // recommendations: blend, seen removal, penalty, back-fill.
         var r = s.Recommend;
+        var cut = new CfReference.CandidateCut(r.RemoveSeen, r.PopularityPenalty, r.Candidates(s.Evaluation));
+        var itemScores = await h.ReadCandidatesAsync("rec_item_scores", "cf_items");
+        AssertCandidates(CfReference.Cut(CfReference.ItemScores(affinity, simRows), affinity, cut), itemScores, cut.Candidates);
+        var userScores = await h.ReadCandidatesAsync("rec_user_scores", "cf_users");
+        AssertCandidates(CfReference.Cut(CfReference.UserScores(affinity, neighborRows), affinity, cut), userScores, cut.Candidates);
+
+        // recommendations: blend of the cut candidates (seen items and the penalty are already applied), back-fill.
         var expected = RecommendReference.Recommend(affinity, Candidates(itemScores), Candidates(userScores),
-            r.ItemWeight, r.UserWeight, r.TopN, r.RemoveSeen, r.Backfill, r.PopularityPenalty);
+            r.ItemWeight, r.UserWeight, r.TopN, r.RemoveSeen, r.Backfill, beta: 0);
         var actual = await h.ReadAsync("recommendations", "user_id, \"rank\"");
         AssertRecommendations(expected, actual);
     }
@@ -134,16 +138,29 @@ public sealed class CfOracleTests
         }
     }
 
-    internal static void AssertScores(Dictionary<(string User, string Item), (double Score, HashSet<string> Reasons)> expected,
-        IReadOnlyList<IReadOnlyDictionary<string, object?>> rows)
+    /// <summary>
+    /// Each user's cut candidates: as many as the reference keeps, ranked 1.., the score at each rank equal to the
+    /// reference's at that rank, each item a reference candidate with that score and a reason among the largest terms.
+    /// </summary>
+    internal static void AssertCandidates(Dictionary<string, List<CfReference.Candidate>> expected, IReadOnlyList<IReadOnlyDictionary<string, object?>> rows, int n)
     {
-        Assert.Equal(expected.Count, rows.Count);
-        foreach (var row in rows)
+        var actual = rows.GroupBy(r => S(r["user_id"])).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
+        foreach (var (user, full) in expected)
         {
-            var key = (S(row["user_id"]), S(row["item_id"]));
-            Assert.True(expected.TryGetValue(key, out var e), $"unexpected candidate {key}");
-            Assert.True(Close(e.Score, D(row["score"])), $"{key}: expected {e.Score:R}, got {D(row["score"]):R}");
-            Assert.Contains(S(row["reason_id"]), e.Reasons);
+            var list = actual[user];
+            var byItem = full.ToDictionary(x => x.Item, StringComparer.Ordinal);
+            Assert.Equal(Math.Min(n, full.Count), list.Count);
+            for (var p = 0; p < list.Count; p++)
+            {
+                var row = list[p];
+                var item = S(row["item_id"]);
+                Assert.Equal(p + 1, L(row["rank"]));
+                Assert.True(Close(full[p].Score, D(row["score"])), $"{user} rank {p + 1}: expected {full[p].Score:R}, got {D(row["score"]):R} ({item})");
+                Assert.True(byItem.TryGetValue(item, out var e), $"{user} rank {p + 1}: {item} is not a reference candidate");
+                Assert.True(Close(e.Score, D(row["score"])), $"{user}/{item}: expected {e.Score:R}, got {D(row["score"]):R}");
+                Assert.Contains(S(row["reason_id"]), e.Reasons);
+            }
         }
     }
 

@@ -180,6 +180,34 @@ public static class CfReference
         return result;
     }
 
+    /// <summary>The cut the candidate stages make: seen items out, divided by users(item)^β, the best N′ per user.</summary>
+    public sealed record CandidateCut(bool RemoveSeen, double Beta, int Candidates);
+
+    /// <summary>A user's candidate after the cut, with the reasons that may be named.</summary>
+    public sealed record Candidate(string Item, double Score, HashSet<string> Reasons);
+
+    /// <summary>
+    /// Applies <paramref name="cut"/> to full candidate scores; each user's whole list is returned sorted (score desc, item asc),
+    /// so a near-tie at the N′ boundary can be judged; callers compare the first N′.
+    /// </summary>
+    public static Dictionary<string, List<Candidate>> Cut(Dictionary<(string User, string Item), (double Score, HashSet<string> Reasons)> scores,
+        IReadOnlyList<AffinityRow> affinity, CandidateCut cut)
+    {
+        var seen = affinity.Select(r => (r.User, r.Item)).ToHashSet();
+        var usersOfItem = affinity.GroupBy(r => r.Item, Ids).ToDictionary(g => g.Key, g => (double)g.Count(), Ids);
+        var result = new Dictionary<string, List<Candidate>>(Ids);
+        foreach (var ((user, item), (score, reasons)) in scores)
+        {
+            if (cut.RemoveSeen && seen.Contains((user, item))) continue;
+            var penalised = cut.Beta > 0 ? score / Math.Pow(usersOfItem[item], cut.Beta) : score;
+            if (!result.TryGetValue(user, out var list)) result[user] = list = [];
+            list.Add(new Candidate(item, penalised, reasons));
+        }
+        foreach (var list in result.Values)
+            list.Sort((x, y) => y.Score != x.Score ? y.Score.CompareTo(x.Score) : Ids.Compare(x.Item, y.Item));
+        return result;
+    }
+
     /// <summary>Sorts a ranked list by score descending, then id ascending (ordinal).</summary>
     public static void SortRanked(List<Scored> list) =>
         list.Sort((x, y) => y.Score != x.Score ? y.Score.CompareTo(x.Score) : Ids.Compare(x.Id, y.Id));

@@ -151,7 +151,7 @@ public sealed class EvaluationTests
 
         string[] trainTables =
         [
-            "eval_train_clean_events", "eval_train_affinity", "eval_train_item_popularity", "eval_train_item_similarity", "eval_train_user_neighbors",
+            "eval_train_clean_events", "eval_train_affinity", "eval_train_item_popularity", "eval_train_cf_item_similarity", "eval_train_cf_user_neighbors",
             "eval_train_rec_item_scores", "eval_train_rec_user_scores",
             "eval_recommendations_popular", "eval_recommendations_item", "eval_recommendations_user", "eval_recommendations_blend",
         ];
@@ -190,7 +190,7 @@ public sealed class EvaluationTests
     {
         await using var h = await OpenAsync([], Settings);
         var sql = string.Join("\n", new EvaluationStage().RenderSql(h.Context));
-        foreach (var table in new[] { "eval_train_clean_events", "eval_train_affinity", "eval_train_item_similarity", "eval_train_user_neighbors", "eval_relevant", "eval_metrics" })
+        foreach (var table in new[] { "eval_train_clean_events", "eval_train_affinity", "eval_train_cf_users", "eval_train_cf_items", "eval_train_cf_item_similarity", "eval_train_cf_user_neighbors", "eval_relevant", "eval_metrics" })
             Assert.Contains($"CREATE OR REPLACE TABLE \"{table}\"", sql, StringComparison.Ordinal);
         Assert.DoesNotContain("FROM \"affinity\"", sql, StringComparison.Ordinal);
     }

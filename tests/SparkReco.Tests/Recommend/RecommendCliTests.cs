@@ -117,12 +117,12 @@ public sealed class RecommendCliTests : IDisposable
     {
         var result = await CliRunner.RunAsync("plan", "--set", "Evaluation:Mode=temporal");
         Assert.True(result.ExitCode == ExitCodes.Success, result.Error);
-        foreach (var stage in new[] { "item_popularity", "item_similarity", "user_neighbors", "rec_item_scores", "rec_user_scores", "recommendations", "eval_metrics" })
+        foreach (var stage in new[] { "cf_affinity", "item_popularity", "cf_item_similarity", "item_similarity", "cf_user_neighbors", "user_neighbors", "rec_item_scores", "rec_user_scores", "recommendations", "eval_metrics" })
         {
             Assert.Contains($"-- ===== stage {stage}:", result.Out, StringComparison.Ordinal);
             Assert.Contains($"CREATE OR REPLACE TABLE \"{stage}\" AS\n-- {stage}: one row per", result.Out, StringComparison.Ordinal);
         }
-        var similarity = result.Out[result.Out.IndexOf("-- ===== stage item_similarity:", StringComparison.Ordinal)..result.Out.IndexOf("-- ===== stage user_neighbors:", StringComparison.Ordinal)];
+        var similarity = result.Out[result.Out.IndexOf("-- ===== stage cf_item_similarity:", StringComparison.Ordinal)..result.Out.IndexOf("-- ===== stage item_similarity:", StringComparison.Ordinal)];
         Assert.True(similarity.Split('\n').Length > 60, similarity);
         Assert.Contains("row_number() OVER", similarity, StringComparison.Ordinal);
         Assert.DoesNotContain("QUALIFY", result.Out, StringComparison.OrdinalIgnoreCase);

@@ -1,51 +1,79 @@
+using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
+using SparkReco.Kernels;
 
 namespace SparkReco.Jobs.Stages.Recommend;
 
 /// <summary>
-/// rec_item_scores: item-based (SAR) candidate scores, score(u, i) = Σ_j a(u, j) · s(j, i) over the user's items j
-/// and the items i in j's top-K similar items. reason_id is the j that contributed most (ties: lowest item id).
-/// Seen items are still in; the recommendations stage removes them.
+/// rec_item_scores: item-based (SAR) candidates, score(u, i) = Σ_j a(u, j) · s(j, i) over the user's items j and the
+/// items i in j's top-K similar items; reason_ix is the j with the largest term (ties: lowest id). Cut to the best N′
+/// per user as <see cref="CandidateCut"/> says. The embedded engine computes the same rows with <see cref="ScoreKernel.ItemBased"/>.
 /// </summary>
-public sealed class ItemBasedScoresStage(TableScope? scope = null) : SqlStage
+public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableStage
 {
     private readonly TableScope _scope = scope ?? TableScope.Main;
 
     public override string Name => _scope["rec_item_scores"];
-    public override string Description => "one row per (user, candidate item): item-based score Σ_j affinity(u, j)·similarity(j, i), with the top contributing item";
-    public override IReadOnlyList<string> Inputs => [_scope["affinity"], _scope["item_similarity"]];
+    public override string Description => "one row per (user, candidate item), the best N′ per user: item-based score Σ_j affinity(u, j)·similarity(j, i), with the top contributing item";
+    public override IReadOnlyList<string> Inputs => [_scope["cf_affinity"], _scope["cf_item_similarity"], _scope["item_popularity"]];
+    protected override bool HasKernel => true;
 
-    public override string Render(StageContext c) =>
+    public override WorkEstimate Estimate(StageContext c) => new(
+        "item-based contributions",
         $"""
-        -- {Name}: one row per (user_id, item_id) reachable through item similarity.
-        -- score = sum over the user's items j of affinity(u, j) * similarity(j, item); reason_id = the j with the largest term.
-        WITH contributions AS (
-            SELECT
-                a.user_id,
-                s.similar_item_id AS item_id,
-                a.item_id AS because_item_id,
-                a.affinity * s.similarity AS contribution
-            FROM {c.Q(_scope["affinity"])} AS a
-            JOIN {c.Q(_scope["item_similarity"])} AS s
-                ON s.item_id = a.item_id
-        ),
-        scores AS (
-            SELECT
-                user_id,
-                item_id,
-                {c.Dialect.ExactSum("contribution")} AS score,
-                {c.Dialect.ArgMax("because_item_id", "contribution")} AS reason_id
-            FROM contributions
-            GROUP BY
-                user_id,
-                item_id
-        )
+        -- {Name} work estimate: contributions affinity(u, j)·similarity(j, i), Σ over (u, j) of j's similar items.
         SELECT
-            s.user_id,
-            s.item_id,
-            s.score,
-            s.reason_id
-        FROM scores AS s
-        WHERE s.score > {c.Dialect.Literal(0.0)}
-        """;
+            CAST(coalesce(sum(s.similar_items), 0) AS BIGINT) AS contributions
+        FROM {c.Q(_scope["cf_affinity"])} AS a
+        JOIN (
+            SELECT
+                item_ix,
+                count(*) AS similar_items
+            FROM {c.Q(_scope["cf_item_similarity"])}
+            GROUP BY
+                item_ix
+        ) AS s
+            ON s.item_ix = a.item_ix
+        """,
+        "Lower Similarity:TopK, or Similarity:MaxItemsPerUser.");
+
+    public override IReadOnlyList<(string Table, string Select)> Steps(StageContext c) =>
+    [
+        (Name, $"""
+            -- {Name}: one row per (user_ix, item_ix) candidate.
+            -- score = sum over the user's items j of affinity(u, j) * similarity(j, item), {CandidateCut.Describe(c)};
+            -- reason_ix = the j with the largest term.
+            WITH contributions AS (
+                SELECT
+                    a.user_ix,
+                    s.similar_ix AS item_ix,
+                    a.item_ix AS because_ix,
+                    a.affinity * s.similarity AS contribution
+                FROM {c.Q(_scope["cf_affinity"])} AS a
+                JOIN {c.Q(_scope["cf_item_similarity"])} AS s
+                    ON s.item_ix = a.item_ix
+            ),
+            sums AS (
+                SELECT
+                    user_ix,
+                    item_ix,
+                    {c.Dialect.ExactSum("contribution")} AS score,
+                    {c.Dialect.ArgMax("because_ix", "contribution")} AS reason_ix
+                FROM contributions
+                GROUP BY
+                    user_ix,
+                    item_ix
+            ),
+            {CandidateCut.Render(c, _scope, "score", "s.score")}
+            """),
+    ];
+
+    protected override async Task<long> RunKernelAsync(IEngine engine, StageContext c, CancellationToken ct)
+    {
+        var (affinity, _, items) = await CandidateCut.ReadAffinityAsync(engine, c, _scope, ct);
+        var similarity = await CfKernels.ReadCsrAsync(engine, $"SELECT item_ix, similar_ix, similarity FROM {c.Q(_scope["cf_item_similarity"])}",
+            "item_ix", "similar_ix", "similarity", items, items, ct);
+        var options = await CandidateCut.OptionsAsync(engine, c, _scope, items, ct);
+        return await CandidateCut.WriteAsync(engine, Name, ScoreKernel.ItemBased(affinity, similarity, options, c.Settings.Engine.Threads), ct);
+    }
 }

@@ -1,27 +1,31 @@
+using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
+using SparkReco.Kernels;
 
 namespace SparkReco.Jobs.Stages.Recommend;
 
 /// <summary>
-/// item_similarity: the top-K most similar items per item, from binarised co-occurrence.
-/// Steps: item_baskets (each user's items, capped at Similarity:MaxItemsPerUser: most recent first, then highest
-/// affinity, then lowest item id) → item_cooccurrence (pairs item_a &lt; item_b with at least MinSupport users) →
-/// item_similarity (the measure, both directions, top-K with ties broken by the lower similar item id).
+/// cf_item_similarity: the top-K most similar items per item on dense ids, from binarised co-occurrence (published
+/// with the original ids as item_similarity).
+/// Steps: cf_item_baskets (each user's items, capped at Similarity:MaxItemsPerUser: most recent first, then highest
+/// affinity, then lowest item id) → cf_item_cooccurrence (pairs item_a &lt; item_b with at least MinSupport users) →
+/// cf_item_similarity (the measure, both directions, top-K with ties broken by the lower similar item id).
+/// The embedded engine computes the same rows with <see cref="ItemSimilarityKernel"/>.
 /// Facts: pairs = (user, item_a &lt; item_b) rows the self-join generates, Σ_u m_u(m_u − 1)/2 with m_u the capped basket size.
 /// </summary>
 public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableStage
 {
     private readonly TableScope _scope = scope ?? TableScope.Main;
 
-    public override string Name => _scope["item_similarity"];
-    public override string Description => "one row per (item, similar item): top-K by the configured measure, with the raw co-occurrence count";
-    public override IReadOnlyList<string> Inputs => [_scope["affinity"]];
-    public override bool IsEnabled(StageContext context) => context.Settings.Recommend.Enabled;
-    public override bool IsOutput => _scope == TableScope.Main;
-    public override IReadOnlyList<string> OutputOrder => ["item_id", "rank"];
+    public override string Name => _scope["cf_item_similarity"];
+    public override string Description => "one row per (item_ix, similar_ix): top-K by the configured measure, with the raw co-occurrence count";
+    public override IReadOnlyList<string> Inputs => [_scope["cf_affinity"]];
+    protected override string FactPrefix => _scope["item_similarity"];
+    protected override bool HasKernel => true;
 
-    public string Baskets => _scope["item_baskets"];
-    public string Cooccurrence => _scope["item_cooccurrence"];
+    public string Baskets => _scope["cf_item_baskets"];
+    public string Cooccurrence => _scope["cf_item_cooccurrence"];
+    private string Affinity => _scope["cf_affinity"];
 
     public override IReadOnlyList<(string Table, string Select)> Steps(StageContext c) =>
     [
@@ -29,6 +33,22 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
         (Cooccurrence, RenderCooccurrence(c)),
         (Name, RenderSimilarity(c)),
     ];
+
+    public override WorkEstimate Estimate(StageContext c) => new(
+        "item pairs",
+        $"""
+        -- {Name} work estimate: item pairs the capped baskets generate, Σ_u m_u·(m_u − 1)/2 with m_u = min(items of u, {c.Settings.Similarity.MaxItemsPerUser}).
+        SELECT
+            CAST(coalesce(sum(basket_size * (basket_size - 1) / 2), 0) AS BIGINT) AS item_pairs
+        FROM (
+            SELECT
+                least(count(*), {c.Dialect.Literal(c.Settings.Similarity.MaxItemsPerUser)}) AS basket_size
+            FROM {c.Q(Affinity)}
+            GROUP BY
+                user_ix
+        ) AS baskets
+        """,
+        "Lower Similarity:MaxItemsPerUser (the per-user cap), or clean out bots with Clean:BotMaxEventsPerUser.");
 
     public override IReadOnlyList<string> FactQueries(StageContext c) =>
     [
@@ -42,41 +62,67 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
             (SELECT count(*) FROM {c.Q(Cooccurrence)}) AS pairs_with_support
         FROM (
             SELECT
-                b.user_id,
+                b.user_ix,
                 count(*) AS basket_size,
                 max(n.items_before_cap) AS items_before_cap
             FROM {c.Q(Baskets)} AS b
             JOIN (
                 SELECT
-                    user_id,
+                    user_ix,
                     count(*) AS items_before_cap
-                FROM {c.Q(_scope["affinity"])}
+                FROM {c.Q(Affinity)}
                 GROUP BY
-                    user_id
+                    user_ix
             ) AS n
-                ON n.user_id = b.user_id
+                ON n.user_ix = b.user_ix
             GROUP BY
-                b.user_id
+                b.user_ix
         ) AS baskets
         """,
     ];
 
+    protected override async Task<long> RunKernelAsync(IEngine engine, StageContext c, CancellationToken ct)
+    {
+        var users = await CfKernels.CountAsync(engine, c, _scope["cf_users"], ct);
+        var items = await CfKernels.CountAsync(engine, c, _scope["cf_items"], ct);
+        var affinity = await engine.ReadColumnsAsync(
+            $"""
+            SELECT
+                user_ix,
+                item_ix,
+                affinity,
+                {c.Dialect.EpochSeconds("last_event_time")} AS last_seconds
+            FROM {c.Q(Affinity)}
+            """, ct);
+        var s = c.Settings.Similarity;
+        var kernel = new ItemSimilarityKernel(users, items, affinity.Ints("user_ix"), affinity.Ints("item_ix"), affinity.Reals("affinity"),
+            affinity.Reals("last_seconds"), affinity.RowCount, new ItemSimilarityOptions(s.Measure, s.MaxItemsPerUser, s.MinSupport, s.TopK));
+        var rows = await CfKernels.WriteAsync(engine, Name, ("item_ix", "similar_ix", "similarity", "cooccurrence"), extraIsId: false,
+            kernel.Run(c.Settings.Engine.Threads), ct);
+        var facts = kernel.Facts;
+        c.Facts[$"{FactPrefix}.pairs"] = facts.Pairs;
+        c.Facts[$"{FactPrefix}.capped_users"] = facts.CappedUsers;
+        c.Facts[$"{FactPrefix}.users"] = facts.Users;
+        c.Facts[$"{FactPrefix}.pairs_with_support"] = facts.PairsWithSupport;
+        return rows;
+    }
+
     private string RenderBaskets(StageContext c) =>
         $"""
-        -- {Baskets}: one row per (user_id, item_id) the user engaged with (binarised), at most
+        -- {Baskets}: one row per (user_ix, item_ix) the user engaged with (binarised), at most
         -- {c.Settings.Similarity.MaxItemsPerUser} items per user: the most recent, then the highest affinity, then the lowest item id.
         SELECT
-            user_id,
-            item_id
+            user_ix,
+            item_ix
         FROM (
             SELECT
-                user_id,
-                item_id,
+                user_ix,
+                item_ix,
                 row_number() OVER (
-                    PARTITION BY user_id
-                    ORDER BY last_event_time DESC, affinity DESC, item_id ASC
+                    PARTITION BY user_ix
+                    ORDER BY last_event_time DESC, affinity DESC, item_ix ASC
                 ) AS recency_rank
-            FROM {c.Q(_scope["affinity"])}
+            FROM {c.Q(Affinity)}
         ) AS ranked_items
         WHERE recency_rank <= {c.Dialect.Literal(c.Settings.Similarity.MaxItemsPerUser)}
         """;
@@ -86,16 +132,16 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
         -- {Cooccurrence}: one row per item pair (item_a < item_b) with the number of users who have both,
         -- kept when at least {c.Settings.Similarity.MinSupport} users do.
         SELECT
-            a.item_id AS item_a,
-            b.item_id AS item_b,
+            a.item_ix AS item_a,
+            b.item_ix AS item_b,
             count(*) AS cooccurrence
         FROM {c.Q(Baskets)} AS a
         JOIN {c.Q(Baskets)} AS b
-            ON b.user_id = a.user_id
-            AND a.item_id < b.item_id
+            ON b.user_ix = a.user_ix
+            AND a.item_ix < b.item_ix
         GROUP BY
-            a.item_id,
-            b.item_id
+            a.item_ix,
+            b.item_ix
         HAVING count(*) >= {c.Dialect.Literal(c.Settings.Similarity.MinSupport)}
         """;
 
@@ -103,73 +149,73 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
     {
         var measure = c.Settings.Similarity.Measure;
         return $"""
-            -- {Name}: one row per (item_id, similar_item_id), the {c.Settings.Similarity.TopK} most similar items per item by {measure}.
+            -- {Name}: one row per (item_ix, similar_ix), the {c.Settings.Similarity.TopK} most similar items per item by {measure}.
             -- From c = users with both items, n_a, n_b = users with each item, n_total = users with any item (all from {Baskets}).
-            -- rank orders by similarity (highest first), ties by similar_item_id (lowest first).
+            -- rank orders by similarity (highest first), ties by similar_ix (lowest first).
             WITH item_users AS (
                 SELECT
-                    item_id,
+                    item_ix,
                     count(*) AS n_users
                 FROM {c.Q(Baskets)}
                 GROUP BY
-                    item_id
+                    item_ix
             ),
             all_users AS (
                 SELECT
-                    count(DISTINCT user_id) AS n_total
+                    count(DISTINCT user_ix) AS n_total
                 FROM {c.Q(Baskets)}
             ),
             both_directions AS (
                 SELECT
-                    item_a AS item_id,
-                    item_b AS similar_item_id,
+                    item_a AS item_ix,
+                    item_b AS similar_ix,
                     cooccurrence
                 FROM {c.Q(Cooccurrence)}
                 UNION ALL
                 SELECT
-                    item_b AS item_id,
-                    item_a AS similar_item_id,
+                    item_b AS item_ix,
+                    item_a AS similar_ix,
                     cooccurrence
                 FROM {c.Q(Cooccurrence)}
             ),
             contingency AS (
                 SELECT
-                    p.item_id,
-                    p.similar_item_id,
+                    p.item_ix,
+                    p.similar_ix,
                     p.cooccurrence,
                     a.n_users AS n_a,
                     b.n_users AS n_b,
                     t.n_total
                 FROM both_directions AS p
                 JOIN item_users AS a
-                    ON a.item_id = p.item_id
+                    ON a.item_ix = p.item_ix
                 JOIN item_users AS b
-                    ON b.item_id = p.similar_item_id
+                    ON b.item_ix = p.similar_ix
                 CROSS JOIN all_users AS t
             ),
             scored AS (
                 SELECT
-                    item_id,
-                    similar_item_id,
+                    item_ix,
+                    similar_ix,
                     {Measure(c, measure)} AS similarity,
                     cooccurrence
                 FROM contingency
             ),
             ranked AS (
                 SELECT
-                    item_id,
-                    similar_item_id,
+                    item_ix,
+                    similar_ix,
                     similarity,
                     cooccurrence,
                     row_number() OVER (
-                        PARTITION BY item_id
-                        ORDER BY similarity DESC, similar_item_id ASC
+                        PARTITION BY item_ix
+                        ORDER BY similarity DESC, similar_ix ASC
                     ) AS similarity_rank
                 FROM scored
             )
             SELECT
-                item_id,
-                similar_item_id,
+                item_ix,
+                similar_ix,
                 similarity,
                 cooccurrence,
                 similarity_rank AS {c.Q("rank")}

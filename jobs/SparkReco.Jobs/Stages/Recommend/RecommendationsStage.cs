@@ -9,8 +9,8 @@ public sealed record RecommendVariant(string Name, double ItemWeight, double Use
 /// <summary>
 /// recommendations: the top-N items per user.
 /// <list type="number">
-/// <item>Each source (rec_item_scores, rec_user_scores) loses the user's seen items (Recommend:RemoveSeen), is divided by
-/// users(item)^β (Recommend:PopularityPenalty) and then by the user's maximum score from that source, so it lies in (0, 1].</item>
+/// <item>Each source (rec_item_scores, rec_user_scores: already without the user's seen items, divided by users(item)^β and cut to
+/// the best N′ per user) is divided by the user's maximum score from that source, so it lies in (0, 1].</item>
 /// <item>Blend = ItemWeight · item + UserWeight · user (a missing source counts 0). source says which contributed
 /// (item, user or blend); the reason is the larger weighted contribution's item or neighbour.</item>
 /// <item>Lists shorter than N are back-filled (Recommend:Backfill) with the most popular items by decayed popularity the user
@@ -25,7 +25,7 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
     public override string Name => variant is null ? _scope["recommendations"] : $"eval_recommendations_{variant.Name}";
     public override string Description => "one row per (user, rank): top-N items with score, source (item, user, blend, popular) and reason";
     public override IReadOnlyList<string> Inputs =>
-        [_scope["affinity"], _scope["item_popularity"], _scope["rec_item_scores"], _scope["rec_user_scores"]];
+        [_scope["cf_affinity"], _scope["item_popularity"], _scope["rec_item_scores"], _scope["rec_user_scores"]];
     public override bool IsOutput => variant is null && _scope == TableScope.Main;
     public override IReadOnlyList<string> OutputOrder => ["user_id", "rank"];
     public override IReadOnlyList<string> UserIdColumns => ["user_id", "reason_user_id"];
@@ -48,24 +48,24 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
             $"""
             seen AS (
                 SELECT
-                    user_id,
-                    item_id
-                FROM {c.Q(_scope["affinity"])}
+                    user_ix,
+                    item_ix
+                FROM {c.Q(_scope["cf_affinity"])}
             )
             """,
             $"""
             known_users AS (
                 SELECT
-                    user_id,
+                    user_ix,
                     count(*) AS n_seen
-                FROM {c.Q(_scope["affinity"])}
+                FROM {c.Q(_scope["cf_affinity"])}
                 GROUP BY
-                    user_id
+                    user_ix
             )
             """,
         };
-        if (useItem) ctes.AddRange(Source(c, "item", _scope["rec_item_scores"]));
-        if (useUser) ctes.AddRange(Source(c, "user", _scope["rec_user_scores"]));
+        if (useItem) ctes.Add(Normalised(c, "item", _scope["rec_item_scores"]));
+        if (useUser) ctes.Add(Normalised(c, "user", _scope["rec_user_scores"]));
 
         // The blend: one row per (user, item) candidate from the sources in use.
         var wi = d.Literal(v.ItemWeight);
@@ -76,12 +76,12 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
             ctes.Add($"""
                 blended AS (
                     SELECT
-                        coalesce(i.user_id, u.user_id) AS user_id,
-                        coalesce(i.item_id, u.item_id) AS item_id,
+                        coalesce(i.user_ix, u.user_ix) AS user_ix,
+                        coalesce(i.item_ix, u.item_ix) AS item_ix,
                         {wi} * coalesce(i.score, {zero}) + {wu} * coalesce(u.score, {zero}) AS score,
                         CASE
-                            WHEN i.item_id IS NULL THEN {d.Literal("user")}
-                            WHEN u.item_id IS NULL THEN {d.Literal("item")}
+                            WHEN i.item_ix IS NULL THEN {d.Literal("user")}
+                            WHEN u.item_ix IS NULL THEN {d.Literal("item")}
                             ELSE {d.Literal("blend")}
                         END AS source,
                         CASE
@@ -89,13 +89,13 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
                             ELSE {d.Literal("user")}
                         END AS reason_kind,
                         CASE
-                            WHEN {wi} * coalesce(i.score, {zero}) >= {wu} * coalesce(u.score, {zero}) THEN i.reason_id
-                            ELSE u.reason_id
-                        END AS reason_id
+                            WHEN {wi} * coalesce(i.score, {zero}) >= {wu} * coalesce(u.score, {zero}) THEN i.reason_ix
+                            ELSE u.reason_ix
+                        END AS reason_ix
                     FROM item_normalised AS i
                     FULL OUTER JOIN user_normalised AS u
-                        ON u.user_id = i.user_id
-                        AND u.item_id = i.item_id
+                        ON u.user_ix = i.user_ix
+                        AND u.item_ix = i.item_ix
                 )
                 """);
         }
@@ -105,12 +105,12 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
             ctes.Add($"""
                 blended AS (
                     SELECT
-                        user_id,
-                        item_id,
+                        user_ix,
+                        item_ix,
                         {weight} * score AS score,
                         {d.Literal(kind)} AS source,
                         {d.Literal(kind)} AS reason_kind,
-                        reason_id
+                        reason_ix
                     FROM {kind}_normalised
                 )
                 """);
@@ -122,15 +122,15 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
             ctes.Add($"""
                 cf_ranked AS (
                     SELECT
-                        user_id,
-                        item_id,
+                        user_ix,
+                        item_ix,
                         score,
                         source,
                         reason_kind,
-                        reason_id,
+                        reason_ix,
                         row_number() OVER (
-                            PARTITION BY user_id
-                            ORDER BY score DESC, item_id ASC
+                            PARTITION BY user_ix
+                            ORDER BY score DESC, item_ix ASC
                         ) AS cf_rank
                     FROM blended
                 )
@@ -138,24 +138,24 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
             ctes.Add($"""
                 cf_top AS (
                     SELECT
-                        user_id,
-                        item_id,
+                        user_ix,
+                        item_ix,
                         score,
                         source,
                         reason_kind,
-                        reason_id
+                        reason_ix
                     FROM cf_ranked
                     WHERE cf_rank <= {n}
                 )
                 """);
             parts.Add("""
                 SELECT
-                    user_id,
-                    item_id,
+                    user_ix,
+                    item_ix,
                     score,
                     source,
                     reason_kind,
-                    reason_id,
+                    reason_ix,
                     0 AS tier
                 FROM cf_top
                 """);
@@ -166,9 +166,9 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
             ctes.Add($"""
                 popular AS (
                     SELECT
-                        item_id,
+                        item_ix,
                         popularity / max(popularity) OVER () AS score,
-                        row_number() OVER (ORDER BY popularity DESC, item_id ASC) AS popularity_rank
+                        row_number() OVER (ORDER BY popularity DESC, item_ix ASC) AS popularity_rank
                     FROM {c.Q(_scope["item_popularity"])}
                     WHERE popularity > {zero}
                 )
@@ -177,27 +177,27 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
                 ? """
 
                     LEFT JOIN seen AS s
-                        ON s.user_id = k.user_id
-                        AND s.item_id = p.item_id
+                        ON s.user_ix = k.user_ix
+                        AND s.item_ix = p.item_ix
                 """
                 : "";
             var cfJoin = useItem || useUser
                 ? """
 
                     LEFT JOIN cf_top AS t
-                        ON t.user_id = k.user_id
-                        AND t.item_id = p.item_id
+                        ON t.user_ix = k.user_ix
+                        AND t.item_ix = p.item_ix
                 """
                 : "";
             var conditions = new List<string>();
-            if (settings.RemoveSeen) conditions.Add("s.item_id IS NULL");
-            if (useItem || useUser) conditions.Add("t.item_id IS NULL");
+            if (settings.RemoveSeen) conditions.Add("s.item_ix IS NULL");
+            if (useItem || useUser) conditions.Add("t.item_ix IS NULL");
             var where = conditions.Count == 0 ? "" : "\n    WHERE " + string.Join("\n        AND ", conditions);
             ctes.Add($"""
                 backfill AS (
                     SELECT
-                        k.user_id,
-                        p.item_id,
+                        k.user_ix,
+                        p.item_ix,
                         p.score
                     FROM known_users AS k
                     JOIN popular AS p
@@ -206,12 +206,12 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
                 """);
             parts.Add($"""
                 SELECT
-                    user_id,
-                    item_id,
+                    user_ix,
+                    item_ix,
                     score,
                     {d.Literal("popular")} AS source,
                     {d.Literal("popular")} AS reason_kind,
-                    {d.CastString("NULL")} AS reason_id,
+                    CAST(NULL AS INTEGER) AS reason_ix,
                     1 AS tier
                 FROM backfill
                 """);
@@ -221,12 +221,12 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
             // Neither a CF source nor back-fill: an empty table with the contract's columns.
             parts.Add($"""
                 SELECT
-                    user_id,
-                    {d.CastString("NULL")} AS item_id,
+                    user_ix,
+                    CAST(NULL AS INTEGER) AS item_ix,
                     {zero} AS score,
                     {d.Literal("popular")} AS source,
                     {d.Literal("popular")} AS reason_kind,
-                    {d.CastString("NULL")} AS reason_id,
+                    CAST(NULL AS INTEGER) AS reason_ix,
                     1 AS tier
                 FROM known_users
                 WHERE 1 = 0
@@ -236,15 +236,15 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
         ctes.Add("""
             ranked AS (
                 SELECT
-                    user_id,
-                    item_id,
+                    user_ix,
+                    item_ix,
                     score,
                     source,
                     reason_kind,
-                    reason_id,
+                    reason_ix,
                     row_number() OVER (
-                        PARTITION BY user_id
-                        ORDER BY tier ASC, score DESC, item_id ASC
+                        PARTITION BY user_ix
+                        ORDER BY tier ASC, score DESC, item_ix ASC
                     ) AS list_rank
                 FROM candidates
             )
@@ -252,74 +252,53 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
 
         var header = string.Create(CultureInfo.InvariantCulture, $"""
             -- {Name}: one row per (user_id, rank), the top {v.TopN} items per user.
-            -- Each source's scores{(settings.RemoveSeen ? " (seen items removed" : " (seen items kept")}{(settings.PopularityPenalty > 0 ? $", divided by users(item)^{settings.PopularityPenalty}" : "")}) are divided by the
+            -- Each source's candidates (already cut to the best N′ per user{(settings.RemoveSeen ? ", seen items removed" : "")}{(settings.PopularityPenalty > 0 ? $", divided by users(item)^{settings.PopularityPenalty}" : "")}) are divided by the
             -- user's maximum from that source, then blended as {v.ItemWeight}·item + {v.UserWeight}·user.{(v.Backfill ? "\n-- Lists shorter than N are back-filled with popular unseen items (source popular), after every CF candidate." : "")}
             """);
         return $"""
             {header}
             WITH {string.Join(",\n", ctes)}
             SELECT
-                user_id,
-                list_rank AS {c.Q("rank")},
-                item_id,
-                score,
-                source,
-                CASE reason_kind
-                    WHEN {d.Literal("item")} THEN concat({d.Literal("similar to item ")}, reason_id)
-                    WHEN {d.Literal("user")} THEN concat({d.Literal("liked by similar user ")}, reason_id)
+                u.user_id,
+                r.list_rank AS {c.Q("rank")},
+                i.item_id,
+                r.score,
+                r.source,
+                CASE r.reason_kind
+                    WHEN {d.Literal("item")} THEN concat({d.Literal("similar to item ")}, reason_item.item_id)
+                    WHEN {d.Literal("user")} THEN concat({d.Literal("liked by similar user ")}, reason_user.user_id)
                     ELSE {d.Literal("popular")}
                 END AS reason,
                 -- The reason's id in its own typed column, so pseudonymisation can treat user ids and leave items alone.
-                CASE WHEN reason_kind = {d.Literal("item")} THEN reason_id END AS reason_item_id,
-                CASE WHEN reason_kind = {d.Literal("user")} THEN reason_id END AS reason_user_id
-            FROM ranked
-            WHERE list_rank <= {n}
+                reason_item.item_id AS reason_item_id,
+                reason_user.user_id AS reason_user_id
+            FROM ranked AS r
+            JOIN {c.Q(_scope["cf_users"])} AS u
+                ON u.user_ix = r.user_ix
+            JOIN {c.Q(_scope["cf_items"])} AS i
+                ON i.item_ix = r.item_ix
+            LEFT JOIN {c.Q(_scope["cf_items"])} AS reason_item
+                ON r.reason_kind = {d.Literal("item")}
+                AND reason_item.item_ix = r.reason_ix
+            LEFT JOIN {c.Q(_scope["cf_users"])} AS reason_user
+                ON r.reason_kind = {d.Literal("user")}
+                AND reason_user.user_ix = r.reason_ix
+            WHERE r.list_rank <= {n}
             """;
     }
 
-    /// <summary>The CTEs of one source: seen items removed, popularity penalty, divided by the user's maximum.</summary>
-    private IEnumerable<string> Source(StageContext c, string kind, string table)
-    {
-        var d = c.Dialect;
-        var beta = c.Settings.Recommend.PopularityPenalty;
-        var score = beta > 0 ? $"s.score / power(CAST(p.users AS DOUBLE), {d.Literal(beta)})" : "s.score";
-        var popularityJoin = beta > 0
-            ? $"""
-
-                JOIN {c.Q(_scope["item_popularity"])} AS p
-                    ON p.item_id = s.item_id
-            """
-            : "";
-        var seenJoin = c.Settings.Recommend.RemoveSeen
-            ? """
-
-                LEFT JOIN seen AS seen_items
-                    ON seen_items.user_id = s.user_id
-                    AND seen_items.item_id = s.item_id
-                WHERE seen_items.item_id IS NULL
-            """
-            : "";
-        yield return $"""
-            {kind}_source AS (
-                SELECT
-                    s.user_id,
-                    s.item_id,
-                    {score} AS score,
-                    s.reason_id
-                FROM {c.Q(table)} AS s{popularityJoin}{seenJoin}
-            )
-            """;
-        yield return $"""
+    /// <summary>The CTEs of one source: its candidates (already cut: seen items, penalty, best N′) divided by the user's maximum.</summary>
+    private static string Normalised(StageContext c, string kind, string table) =>
+        $"""
             {kind}_normalised AS (
                 SELECT
-                    user_id,
-                    item_id,
-                    score / max(score) OVER (PARTITION BY user_id) AS score,
-                    reason_id
-                FROM {kind}_source
+                    user_ix,
+                    item_ix,
+                    score / max(score) OVER (PARTITION BY user_ix) AS score,
+                    reason_ix
+                FROM {c.Q(table)}
             )
             """;
-    }
 
     private static string Indent(string text) => string.Join("\n", text.Split('\n').Select(l => "    " + l));
 }

@@ -1,33 +1,63 @@
+using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
+using SparkReco.Kernels;
 
 namespace SparkReco.Jobs.Stages.Recommend;
 
 /// <summary>
-/// user_neighbors: the top-K most similar users per user, by cosine of affinity vectors, found through the item
+/// cf_user_neighbors (published with the original ids as user_neighbors): the top-K most similar users per user, by cosine of affinity vectors, found through the item
 /// inverted index (only users who share an item are ever compared). Items with more than
 /// Neighbors:MaxUsersPerItem users are left out of the vectors (they connect everyone at quadratic cost); the
 /// cosine is that of the remaining vectors (norms included). Facts: skipped_items, pairs (user pairs u &lt; v the
-/// index join generates, Σ_i n_i(n_i − 1)/2 over kept items).
+/// index join generates, Σ_i n_i(n_i − 1)/2 over kept items). The embedded engine computes the same rows from the same
+/// vectors with <see cref="NeighborKernel"/>.
 /// </summary>
 public sealed class UserNeighborsStage(TableScope? scope = null) : MultiTableStage
 {
     private readonly TableScope _scope = scope ?? TableScope.Main;
 
-    public override string Name => _scope["user_neighbors"];
-    public override string Description => "one row per (user, neighbour): top-K by cosine of affinity vectors, with the number of shared items";
-    public override IReadOnlyList<string> Inputs => [_scope["affinity"]];
-    public override bool IsEnabled(StageContext context) => context.Settings.Recommend.Enabled;
-    public override bool IsOutput => _scope == TableScope.Main;
-    public override IReadOnlyList<string> OutputOrder => ["user_id", "rank"];
-    public override IReadOnlyList<string> UserIdColumns => ["user_id", "neighbor_id"];
+    public override string Name => _scope["cf_user_neighbors"];
+    public override string Description => "one row per (user_ix, neighbor_ix): top-K by cosine of affinity vectors, with the number of shared items";
+    public override IReadOnlyList<string> Inputs => [_scope["cf_affinity"]];
+    protected override string FactPrefix => _scope["user_neighbors"];
+    protected override bool HasKernel => true;
 
-    public string Vectors => _scope["neighbor_vectors"];
+    public string Vectors => _scope["cf_neighbor_vectors"];
+    private string Affinity => _scope["cf_affinity"];
 
     public override IReadOnlyList<(string Table, string Select)> Steps(StageContext c) =>
     [
         (Vectors, RenderVectors(c)),
         (Name, RenderNeighbors(c)),
     ];
+
+    public override WorkEstimate Estimate(StageContext c) => new(
+        "user pairs",
+        $"""
+        -- {Name} work estimate: user pairs the item index generates, Σ_i n_i·(n_i − 1)/2 over items with at most {c.Settings.Neighbors.MaxUsersPerItem} users.
+        SELECT
+            CAST(coalesce(sum(n_users * (n_users - 1) / 2), 0) AS BIGINT) AS user_pairs
+        FROM (
+            {ItemUserCounts(c)}
+        ) AS item_user_counts
+        WHERE n_users <= {c.Dialect.Literal(c.Settings.Neighbors.MaxUsersPerItem)}
+        """,
+        "Lower Neighbors:MaxUsersPerItem (popular items connect everyone).");
+
+    protected override async Task<long> RunKernelAsync(IEngine engine, StageContext c, CancellationToken ct)
+    {
+        // The vectors come from the SQL step, so kernel and SQL multiply exactly the same weights.
+        var (vectorsTable, vectorsSql) = Steps(c)[0];
+        await engine.CreateTableAsync(vectorsTable, vectorsSql, ct);
+        var users = await CfKernels.CountAsync(engine, c, _scope["cf_users"], ct);
+        var items = await CfKernels.CountAsync(engine, c, _scope["cf_items"], ct);
+        var vectors = await CfKernels.ReadCsrAsync(engine, $"SELECT user_ix, item_ix, weight FROM {c.Q(Vectors)}", "user_ix", "item_ix", "weight", users, items, ct);
+        var n = c.Settings.Neighbors;
+        var kernel = new NeighborKernel(vectors, n.MinOverlap, n.TopK);
+        var rows = await CfKernels.WriteAsync(engine, Name, ("user_ix", "neighbor_ix", "similarity", "overlap"), extraIsId: false, kernel.Run(c.Settings.Engine.Threads), ct);
+        await RunFactQueriesAsync(engine, c, ct);
+        return rows;
+    }
 
     public override IReadOnlyList<string> FactQueries(StageContext c) =>
     [
@@ -46,104 +76,104 @@ public sealed class UserNeighborsStage(TableScope? scope = null) : MultiTableSta
     private string ItemUserCounts(StageContext c) =>
         $"""
         SELECT
-                item_id,
+                item_ix,
                 count(*) AS n_users
-            FROM {c.Q(_scope["affinity"])}
+            FROM {c.Q(Affinity)}
             WHERE affinity > {c.Dialect.Literal(0.0)}
             GROUP BY
-                item_id
+                item_ix
         """;
 
     private string RenderVectors(StageContext c) =>
         $"""
-        -- {Vectors}: one row per (user_id, item_id) with positive affinity, leaving out items with more than
+        -- {Vectors}: one row per (user_ix, item_ix) with positive affinity, leaving out items with more than
         -- {c.Settings.Neighbors.MaxUsersPerItem} users; weight = affinity / the norm of the user's remaining vector (unit vectors).
         WITH item_user_counts AS (
             {ItemUserCounts(c)}
         ),
         kept AS (
             SELECT
-                a.user_id,
-                a.item_id,
+                a.user_ix,
+                a.item_ix,
                 a.affinity
-            FROM {c.Q(_scope["affinity"])} AS a
+            FROM {c.Q(Affinity)} AS a
             JOIN item_user_counts AS n
-                ON n.item_id = a.item_id
+                ON n.item_ix = a.item_ix
             WHERE a.affinity > {c.Dialect.Literal(0.0)}
                 AND n.n_users <= {c.Dialect.Literal(c.Settings.Neighbors.MaxUsersPerItem)}
         ),
         norms AS (
             SELECT
-                user_id,
+                user_ix,
                 sqrt({c.Dialect.ExactSum("affinity * affinity")}) AS norm
             FROM kept
             GROUP BY
-                user_id
+                user_ix
         )
         SELECT
-            k.user_id,
-            k.item_id,
+            k.user_ix,
+            k.item_ix,
             k.affinity,
             k.affinity / n.norm AS weight
         FROM kept AS k
         JOIN norms AS n
-            ON n.user_id = k.user_id
+            ON n.user_ix = k.user_ix
         """;
 
     private string RenderNeighbors(StageContext c)
     {
         var grid = c.Dialect.Literal(4503599627370496.0); // 2^52
         return $"""
-        -- {Name}: one row per (user_id, neighbor_id), the {c.Settings.Neighbors.TopK} most similar users per user.
+        -- {Name}: one row per (user_ix, neighbor_ix), the {c.Settings.Neighbors.TopK} most similar users per user.
         -- similarity = cosine of the two users' vectors in {Vectors}; overlap = shared items (at least {c.Settings.Neighbors.MinOverlap}).
-        -- rank orders by similarity (highest first), ties by neighbor_id (lowest first).
+        -- rank orders by similarity (highest first), ties by neighbor_ix (lowest first).
         -- Each term of the dot product of unit vectors is rounded to a multiple of 2^-52 (error below 1.2e-16): every
         -- partial sum is then exact, so the result does not depend on the order the engine adds the rows in.
         WITH pair_similarity AS (
             SELECT
-                a.user_id AS user_a,
-                b.user_id AS user_b,
+                a.user_ix AS user_a,
+                b.user_ix AS user_b,
                 sum(round(a.weight * b.weight * {grid}) / {grid}) AS similarity,
                 count(*) AS overlap
             FROM {c.Q(Vectors)} AS a
             JOIN {c.Q(Vectors)} AS b
-                ON b.item_id = a.item_id
-                AND a.user_id < b.user_id
+                ON b.item_ix = a.item_ix
+                AND a.user_ix < b.user_ix
             GROUP BY
-                a.user_id,
-                b.user_id
+                a.user_ix,
+                b.user_ix
             HAVING count(*) >= {c.Dialect.Literal(c.Settings.Neighbors.MinOverlap)}
         ),
         both_directions AS (
             SELECT
-                user_a AS user_id,
-                user_b AS neighbor_id,
+                user_a AS user_ix,
+                user_b AS neighbor_ix,
                 similarity,
                 overlap
             FROM pair_similarity
             UNION ALL
             SELECT
-                user_b AS user_id,
-                user_a AS neighbor_id,
+                user_b AS user_ix,
+                user_a AS neighbor_ix,
                 similarity,
                 overlap
             FROM pair_similarity
         ),
         ranked AS (
             SELECT
-                user_id,
-                neighbor_id,
+                user_ix,
+                neighbor_ix,
                 similarity,
                 overlap,
                 row_number() OVER (
-                    PARTITION BY user_id
-                    ORDER BY similarity DESC, neighbor_id ASC
+                    PARTITION BY user_ix
+                    ORDER BY similarity DESC, neighbor_ix ASC
                 ) AS neighbor_rank
             FROM both_directions
         )
         SELECT
-            user_id,
-            neighbor_id,
+            user_ix,
+            neighbor_ix,
             similarity,
             overlap,
             neighbor_rank AS {c.Q("rank")}

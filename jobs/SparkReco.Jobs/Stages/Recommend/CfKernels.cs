@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using SparkReco.Core.Engine;
+using SparkReco.Core.Errors;
+using SparkReco.Core.Stages;
+using SparkReco.Kernels;
+
+namespace SparkReco.Jobs.Stages.Recommend;
+
+/// <summary>
+/// What the CF stages share around the C# kernels: when to use them, reading their inputs from the engine, writing
+/// their output back in bulk, and the work budget checked before any pair is generated (SQL or kernel).
+/// </summary>
+public static class CfKernels
+{
+    /// <summary>Kernels run when configured and the engine's tables live in this process (the embedded engine).</summary>
+    public static bool Use(IEngine engine, StageContext c) => c.Settings.Engine.Kernels == "auto" && engine.IsInProcess;
+
+    /// <summary>The plan's note on a stage that has a kernel.</summary>
+    public static string PlanNote(string stage) =>
+        $"-- {stage}: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel\n" +
+        "-- (identical rows); the SQL below is the definition, and what other engines run.";
+
+    /// <summary>Reads a (row, column, value) table from the engine into a CSR matrix of rows × columns.</summary>
+    public static async Task<Csr> ReadCsrAsync(IEngine engine, string sql, string row, string column, string value, int rows, int columns, CancellationToken ct)
+    {
+        var table = await engine.ReadColumnsAsync(sql, ct);
+        return Csr.FromTriples(rows, columns, table.Ints(row).AsSpan(0, table.RowCount), table.Ints(column).AsSpan(0, table.RowCount),
+            table.Reals(value).AsSpan(0, table.RowCount));
+    }
+
+    /// <summary>Number of rows of a dictionary table (cf_users, cf_items): the dense id range.</summary>
+    public static async Task<int> CountAsync(IEngine engine, StageContext c, string table, CancellationToken ct)
+    {
+        var rows = await engine.QueryAsync($"SELECT count(*) AS n FROM {c.Q(table)}", ct);
+        return Convert.ToInt32(rows[0]["n"], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Writes kernel output as <paramref name="table"/> with columns (row, column, score, extra, rank); the extra column
+    /// is BIGINT or, for ids, INTEGER, so the table has exactly the SQL path's types.
+    /// </summary>
+    public static Task<long> WriteAsync(IEngine engine, string table, (string Row, string Column, string Score, string Extra) names, bool extraIsId,
+        IEnumerable<TopKBlock> blocks, CancellationToken ct) =>
+        engine.WriteTableAsync(table,
+            [
+                (names.Row, ColumnType.Int32Bit),
+                (names.Column, ColumnType.Int32Bit),
+                (names.Score, ColumnType.Real),
+                (names.Extra, extraIsId ? ColumnType.Int32Bit : ColumnType.Int64Bit),
+                ("rank", ColumnType.Int64Bit),
+            ],
+            AsColumns(blocks, names, extraIsId, ct), ct);
+
+    private static async IAsyncEnumerable<ColumnTable> AsColumns(IEnumerable<TopKBlock> blocks, (string Row, string Column, string Score, string Extra) names,
+        bool extraIsId, [EnumeratorCancellation] CancellationToken ct)
+    {
+        int[]? ids = null;
+        foreach (var block in blocks)
+        {
+            ct.ThrowIfCancellationRequested();
+            Column extra;
+            if (extraIsId)
+            {
+                ids ??= new int[block.Extras.Length];
+                for (var i = 0; i < block.Count; i++) ids[i] = checked((int)block.Extras[i]);
+                extra = Column.Of(names.Extra, ids);
+            }
+            else
+            {
+                extra = Column.Of(names.Extra, block.Extras);
+            }
+            yield return new ColumnTable(block.Count,
+            [
+                Column.Of(names.Row, block.Rows),
+                Column.Of(names.Column, block.Columns),
+                Column.Of(names.Score, block.Scores),
+                extra,
+                Column.Of("rank", block.Ranks),
+            ]);
+            await Task.Yield();
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="estimateSql"/> (one row, one column: the pair updates the stage will need), logs it, records it as a
+    /// fact, and stops the run before any pair is generated when it exceeds Engine:MaxPairs.
+    /// </summary>
+    public static async Task CheckBudgetAsync(IEngine engine, StageContext c, string stage, string what, string estimateSql, string remedy, CancellationToken ct)
+    {
+        var rows = await engine.QueryAsync(estimateSql, ct);
+        var work = rows[0].Values.First() is { } v ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0L;
+        c.Facts[$"{stage}.work_estimate"] = work;
+        c.Logger.LogInformation("Stage {Stage}: work estimate {Work:N0} {What} (budget Engine:MaxPairs = {Budget:N0})", stage, work, what, c.Settings.Engine.MaxPairs);
+        if (work > c.Settings.Engine.MaxPairs)
+        {
+            throw new ConfigurationException(string.Create(CultureInfo.InvariantCulture,
+                $"{stage} would need about {work:N0} {what}, more than Engine:MaxPairs = {c.Settings.Engine.MaxPairs:N0}. {remedy} Or raise Engine:MaxPairs if the machine can take it."));
+        }
+    }
+}

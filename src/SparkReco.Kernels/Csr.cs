@@ -1,0 +1,62 @@
+namespace SparkReco.Kernels;
+
+/// <summary>
+/// A compressed sparse row matrix: the entries of row r are at [Offsets[r], Offsets[r + 1]) of
+/// <see cref="Columns"/> and <see cref="Values"/>, in the order they were added (stable).
+/// </summary>
+public sealed class Csr
+{
+    private Csr(int rows, int columnCount, int[] offsets, int[] columns, double[] values)
+    {
+        Rows = rows;
+        ColumnCount = columnCount;
+        Offsets = offsets;
+        Columns = columns;
+        Values = values;
+    }
+
+    public int Rows { get; }
+    public int ColumnCount { get; }
+    public int[] Offsets { get; }
+    public int[] Columns { get; }
+    public double[] Values { get; }
+
+    public int RowLength(int row) => Offsets[row + 1] - Offsets[row];
+
+    public long Entries => Offsets[Rows];
+
+    /// <summary>Builds the matrix from (row, column, value) triples by a counting sort on the row (stable, O(n)).</summary>
+    public static Csr FromTriples(int rows, int columnCount, ReadOnlySpan<int> rowIndex, ReadOnlySpan<int> columnIndex, ReadOnlySpan<double> values)
+    {
+        if (rowIndex.Length != columnIndex.Length || rowIndex.Length != values.Length)
+            throw new ArgumentException("Row, column and value arrays must have the same length.", nameof(values));
+        var offsets = new int[rows + 1];
+        foreach (var r in rowIndex)
+        {
+            if ((uint)r >= (uint)rows) throw new ArgumentOutOfRangeException(nameof(rowIndex), r, $"Row index outside [0, {rows}).");
+            offsets[r + 1]++;
+        }
+        for (var r = 0; r < rows; r++) offsets[r + 1] += offsets[r];
+        var next = offsets[..rows];
+        var columns = new int[rowIndex.Length];
+        var vals = new double[rowIndex.Length];
+        for (var e = 0; e < rowIndex.Length; e++)
+        {
+            var c = columnIndex[e];
+            if ((uint)c >= (uint)columnCount) throw new ArgumentOutOfRangeException(nameof(columnIndex), c, $"Column index outside [0, {columnCount}).");
+            var at = next[rowIndex[e]]++;
+            columns[at] = c;
+            vals[at] = values[e];
+        }
+        return new Csr(rows, columnCount, offsets, columns, vals);
+    }
+
+    /// <summary>The transpose; each row of it lists the original rows in ascending order.</summary>
+    public Csr Transpose()
+    {
+        var rows = new int[Columns.Length];
+        for (var r = 0; r < Rows; r++)
+            for (var e = Offsets[r]; e < Offsets[r + 1]; e++) rows[e] = r;
+        return FromTriples(ColumnCount, Rows, Columns, rows, Values);
+    }
+}

@@ -1,0 +1,70 @@
+namespace SparkReco.Kernels;
+
+/// <summary>
+/// user_neighbors as a row-wise sparse product over unit affinity vectors: for each user u, walk u's items and, for
+/// each, the other users of the item, adding the rounded term w(u,i)·w(v,i) and counting the overlap. Every term is
+/// rounded to a multiple of 2⁻⁵² and added as an integer, which is exactly the SQL's sum (its partial sums are exact
+/// too), so both give the same bits. Neighbours need MinOverlap shared items; the top K by similarity are kept.
+/// </summary>
+public sealed class NeighborKernel(Csr userItems, int minOverlap, int topK)
+{
+    /// <summary>2⁵²: the grid of the dot-product terms.</summary>
+    public const double Grid = 4503599627370496.0;
+
+    private readonly Csr _itemUsers = userItems.Transpose();
+
+    /// <summary>User pairs (u &lt; v) the item index generates: Σ over items of n_i(n_i − 1)/2.</summary>
+    public long Pairs
+    {
+        get
+        {
+            long pairs = 0;
+            for (var i = 0; i < _itemUsers.Rows; i++) pairs += (long)_itemUsers.RowLength(i) * (_itemUsers.RowLength(i) - 1) / 2;
+            return pairs;
+        }
+    }
+
+    /// <summary>Rows (user, neighbour, similarity, extra = overlap, rank), user by user.</summary>
+    public IEnumerable<TopKBlock> Run(int threads)
+    {
+        var users = userItems.Rows;
+        return RowTopK.Run(users, topK, threads, () => new Scratch(users), (u, s, top) =>
+        {
+            s.Touched.Reset();
+            var itemUsers = _itemUsers;
+            for (var e = userItems.Offsets[u]; e < userItems.Offsets[u + 1]; e++)
+            {
+                var i = userItems.Columns[e];
+                var wu = userItems.Values[e];
+                for (var f = itemUsers.Offsets[i]; f < itemUsers.Offsets[i + 1]; f++)
+                {
+                    var v = itemUsers.Columns[f];
+                    if (v == u) continue;
+                    var term = (long)Math.Round(wu * itemUsers.Values[f] * Grid, MidpointRounding.AwayFromZero);
+                    if (s.Touched.Touch(v))
+                    {
+                        s.Sums[v] = term;
+                        s.Overlap[v] = 1;
+                    }
+                    else
+                    {
+                        s.Sums[v] += term;
+                        s.Overlap[v]++;
+                    }
+                }
+            }
+            foreach (var v in s.Touched.Touched)
+            {
+                if (s.Overlap[v] < minOverlap) continue;
+                top.Offer(v, s.Sums[v] / Grid, s.Overlap[v]);
+            }
+        });
+    }
+
+    private sealed class Scratch(int users)
+    {
+        public TouchedColumns Touched { get; } = new(users);
+        public long[] Sums { get; } = new long[users];
+        public int[] Overlap { get; } = new int[users];
+    }
+}

@@ -1,0 +1,103 @@
+namespace SparkReco.Kernels;
+
+/// <summary>How candidate scores are cut before blending: seen items, popularity penalty, candidates kept per user.</summary>
+/// <param name="ItemUsers">Users per item (the popularity penalty's base); may be empty when Beta is 0.</param>
+public sealed record CandidateOptions(bool RemoveSeen, double Beta, int[] ItemUsers, int Candidates);
+
+/// <summary>
+/// Candidate scoring for the two recommenders, as row-wise sparse products with the reason (the largest term's
+/// contributor, lowest id on ties) kept alongside each sum. Sums are exact (<see cref="ExactDecimalSum"/>), so scores,
+/// and therefore the order of ties, are the same bits as the SQL's. Per user: candidates with a positive sum, seen items
+/// removed, score divided by users(item)^β, the top N′ kept.
+/// </summary>
+public static class ScoreKernel
+{
+    /// <summary>Item-based: score(u, i) = Σ_j a(u, j)·s(j, i) over u's items j and j's similar items i; extra = the reason item j.</summary>
+    public static IEnumerable<TopKBlock> ItemBased(Csr affinity, Csr similarity, CandidateOptions options, int threads)
+    {
+        var items = affinity.ColumnCount;
+        return RowTopK.Run(affinity.Rows, options.Candidates, threads, () => new Scratch(items), (u, s, top) =>
+        {
+            s.Touched.Reset();
+            for (var e = affinity.Offsets[u]; e < affinity.Offsets[u + 1]; e++)
+            {
+                var j = affinity.Columns[e];
+                var a = affinity.Values[e];
+                for (var f = similarity.Offsets[j]; f < similarity.Offsets[j + 1]; f++)
+                    s.Add(similarity.Columns[f], a * similarity.Values[f], j);
+            }
+            Emit(u, affinity, s, options, top, total: null);
+        });
+    }
+
+    /// <summary>
+    /// User-based: r̂(u, i) = Σ_v w(u, v)·a(v, i) / Σ_v |w(u, v)| over u's neighbours v (the denominator over all of them);
+    /// extra = the reason neighbour v.
+    /// </summary>
+    public static IEnumerable<TopKBlock> UserBased(Csr affinity, Csr neighbors, CandidateOptions options, int threads)
+    {
+        var items = affinity.ColumnCount;
+        return RowTopK.Run(affinity.Rows, options.Candidates, threads, () => new Scratch(items), (u, s, top) =>
+        {
+            s.Touched.Reset();
+            var from = neighbors.Offsets[u];
+            var to = neighbors.Offsets[u + 1];
+            if (from == to) return;
+            Int128 total = 0;
+            for (var e = from; e < to; e++)
+            {
+                var v = neighbors.Columns[e];
+                var w = neighbors.Values[e];
+                total += ExactDecimalSum.Term(Math.Abs(w));
+                for (var f = affinity.Offsets[v]; f < affinity.Offsets[v + 1]; f++)
+                    s.Add(affinity.Columns[f], w * affinity.Values[f], v);
+            }
+            Emit(u, affinity, s, options, top, ExactDecimalSum.ToDouble(total));
+        });
+    }
+
+    private static void Emit(int u, Csr affinity, Scratch s, CandidateOptions options, TopKHeap top, double? total)
+    {
+        if (options.RemoveSeen)
+        {
+            s.Seen.Reset();
+            for (var e = affinity.Offsets[u]; e < affinity.Offsets[u + 1]; e++) s.Seen.Touch(affinity.Columns[e]);
+        }
+        foreach (var i in s.Touched.Touched)
+        {
+            var sum = ExactDecimalSum.ToDouble(s.Sums[i]);
+            if (!(sum > 0)) continue;
+            if (options.RemoveSeen && !s.Seen.Touch(i)) continue;
+            var score = total is { } t ? sum / t : sum;
+            if (options.Beta > 0) score /= Math.Pow(options.ItemUsers[i], options.Beta);
+            top.Offer(i, score, s.Reasons[i]);
+        }
+    }
+
+    private sealed class Scratch(int items)
+    {
+        public TouchedColumns Touched { get; } = new(items);
+        public TouchedColumns Seen { get; } = new(items);
+        public Int128[] Sums { get; } = new Int128[items];
+        public double[] Best { get; } = new double[items];
+        public int[] Reasons { get; } = new int[items];
+
+        /// <summary>Adds one term to item i's sum and keeps the contributor of the largest term (lowest id on ties).</summary>
+        public void Add(int i, double term, int contributor)
+        {
+            if (Touched.Touch(i))
+            {
+                Sums[i] = ExactDecimalSum.Term(term);
+                Best[i] = term;
+                Reasons[i] = contributor;
+                return;
+            }
+            Sums[i] += ExactDecimalSum.Term(term);
+            if (term > Best[i] || (term == Best[i] && contributor < Reasons[i]))
+            {
+                Best[i] = term;
+                Reasons[i] = contributor;
+            }
+        }
+    }
+}

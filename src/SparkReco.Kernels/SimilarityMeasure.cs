@@ -1,0 +1,31 @@
+namespace SparkReco.Kernels;
+
+/// <summary>
+/// The item-item similarity measures from the contingency counts c (users with both), n_a, n_b (users with each) and
+/// N (users). Each is computed with the same operations, in the same order, as the stage SQL, so both give the same bits.
+/// </summary>
+public static class SimilarityMeasure
+{
+    public delegate double Function(long c, long na, long nb, long n);
+
+    public static Function For(string measure) => measure switch
+    {
+        "cooccurrence" => static (c, _, _, _) => c,
+        "jaccard" => static (c, na, nb, _) => (double)c / (na + nb - c),
+        "lift" => static (c, na, nb, n) => (double)(c * n) / (na * nb),
+        "cosine" => static (c, na, nb, _) => c / Math.Sqrt(na * nb),
+        "inclusion" => static (c, na, nb, _) => (double)c / Math.Min(na, nb),
+        "llr" => Llr,
+        _ => throw new ArgumentOutOfRangeException(nameof(measure), measure, "Unknown similarity measure."),
+    };
+
+    /// <summary>Dunning's G² in the entropy form the SQL uses, clamped at 0 (round-off can make it slightly negative).</summary>
+    public static double Llr(long c, long na, long nb, long n)
+    {
+        var g = XLogX(c) + XLogX(na - c) + XLogX(nb - c) + XLogX(n - na - nb + c)
+            - XLogX(na) - XLogX(n - na) - XLogX(nb) - XLogX(n - nb) + XLogX(n);
+        return Math.Max(0.0, 2.0 * g);
+    }
+
+    private static double XLogX(long x) => x > 0 ? x * Math.Log(x) : 0.0;
+}
