@@ -26,7 +26,11 @@ public sealed class Csr
     public long Entries => Offsets[Rows];
 
     /// <summary>Builds the matrix from (row, column, value) triples by a counting sort on the row (stable, O(n)).</summary>
-    public static Csr FromTriples(int rows, int columnCount, ReadOnlySpan<int> rowIndex, ReadOnlySpan<int> columnIndex, ReadOnlySpan<double> values)
+    public static Csr FromTriples(int rows, int columnCount, ReadOnlySpan<int> rowIndex, ReadOnlySpan<int> columnIndex, ReadOnlySpan<double> values) =>
+        FromTriples(rows, columnCount, rowIndex, columnIndex, values, positions: null);
+
+    /// <summary>As above; <paramref name="positions"/>[k] receives the entry index where input triple k landed (to align other per-triple arrays).</summary>
+    public static Csr FromTriples(int rows, int columnCount, ReadOnlySpan<int> rowIndex, ReadOnlySpan<int> columnIndex, ReadOnlySpan<double> values, int[]? positions)
     {
         if (rowIndex.Length != columnIndex.Length || rowIndex.Length != values.Length)
             throw new ArgumentException("Row, column and value arrays must have the same length.", nameof(values));
@@ -45,10 +49,29 @@ public sealed class Csr
             var c = columnIndex[e];
             if ((uint)c >= (uint)columnCount) throw new ArgumentOutOfRangeException(nameof(columnIndex), c, $"Column index outside [0, {columnCount}).");
             var at = next[rowIndex[e]]++;
+            if (positions is not null) positions[e] = at;
             columns[at] = c;
             vals[at] = values[e];
         }
         return new Csr(rows, columnCount, offsets, columns, vals);
+    }
+
+    /// <summary>A matrix from row offsets and each entry's column and value (taken as they are, not copied).</summary>
+    public static Csr FromOffsets(int rows, int columnCount, int[] offsets, int[] columns, double[] values)
+    {
+        if (offsets.Length != rows + 1 || offsets[rows] > columns.Length || offsets[rows] > values.Length)
+            throw new ArgumentException("Offsets must have rows + 1 entries ending within the column and value arrays.", nameof(offsets));
+        return new Csr(rows, columnCount, offsets, columns, values);
+    }
+
+    /// <summary>A pattern matrix (all values 1) from row offsets and the column of each entry.</summary>
+    public static Csr FromOffsets(int rows, int columnCount, int[] offsets, int[] columns)
+    {
+        if (offsets.Length != rows + 1 || offsets[rows] != columns.Length)
+            throw new ArgumentException("Offsets must have rows + 1 entries ending at the number of columns.", nameof(offsets));
+        var values = new double[columns.Length];
+        Array.Fill(values, 1.0);
+        return new Csr(rows, columnCount, offsets, columns, values);
     }
 
     /// <summary>The transpose; each row of it lists the original rows in ascending order.</summary>

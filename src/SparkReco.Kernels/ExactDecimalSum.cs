@@ -4,7 +4,7 @@ namespace SparkReco.Kernels;
 /// The embedded dialect's order-independent double sum, <c>CAST(sum(CAST(x AS DECIMAL(38, 18))) AS DOUBLE)</c>,
 /// reproduced bit for bit: each term is rounded to 18 decimals (x·10¹⁸ in double, rounded half away from zero),
 /// the integers are added exactly, and the total goes back to double as its integer part plus its fraction.
-/// (Checked against DuckDB on random non-negative terms; the kernels only sum non-negative terms.) Because the sum
+/// (Checked against DuckDB on random non-negative terms; the kernels only sum non-negative terms, and refuse others.) Because the sum
 /// is exact, a kernel and the SQL give identical bits whatever order they add in, so ties rank the same way.
 /// </summary>
 public static class ExactDecimalSum
@@ -18,9 +18,9 @@ public static class ExactDecimalSum
     /// <summary>The term as an integer number of 10⁻¹⁸ units.</summary>
     public static Int128 Term(double value)
     {
-        if (!(Math.Abs(value) < Limit))
-            throw new OverflowException($"The term {value} does not fit DECIMAL(38, 18) (terms must be finite and below 1e20 in magnitude).");
-        return (Int128)Math.Round(value * Scale, MidpointRounding.AwayFromZero);
+        if (!(value >= 0 && value < Limit))
+            throw new OverflowException($"The term {value} is not in [0, 1e20): the kernels sum non-negative terms that fit DECIMAL(38, 18).");
+        return GridRound.Wide(value * Scale);
     }
 
     /// <summary>The total back as DOUBLE, as the engine converts it: integer part plus fraction / 10¹⁸.</summary>

@@ -19,44 +19,47 @@ public sealed class ItemSimilarityKernel
     private readonly long _users;
     private long _pairsWithSupport;
 
-    /// <param name="lastSeconds">Latest event time of each (user, item) row as seconds; orders the cap.</param>
-    public ItemSimilarityKernel(int users, int items, int[] userIx, int[] itemIx, double[] affinity, double[] lastSeconds, int rows, ItemSimilarityOptions options)
+    /// <param name="affinity">users × items affinity.</param>
+    /// <param name="lastSeconds">Latest event time of each affinity entry (aligned with its entries) as seconds; orders the cap.</param>
+    public ItemSimilarityKernel(Csr affinity, double[] lastSeconds, ItemSimilarityOptions options)
     {
         _options = options;
-        // Group the rows by user; each entry's value is its row number, so the cap can look up time and affinity.
-        var all = Csr.FromTriples(users, items, userIx.AsSpan(0, rows), itemIx.AsSpan(0, rows), Indexes(rows));
-        var basketUser = new List<int>(rows);
-        var basketItem = new List<int>(rows);
+        var users = affinity.Rows;
+        var items = affinity.ColumnCount;
+        var start = affinity.Offsets;
+        var itemIx = affinity.Columns;
+        var values = affinity.Values;
+        var byUser = new int[affinity.Entries];
+        for (var e = 0; e < byUser.Length; e++) byUser[e] = e;
+
+        var cap = options.MaxItemsPerUser;
+        var offsets = new int[users + 1];
+        for (var u = 0; u < users; u++) offsets[u + 1] = offsets[u] + Math.Min(cap, start[u + 1] - start[u]);
+        var basketItems = new int[offsets[users]];
+        var byRecency = Comparer<int>.Create((x, y) =>
+        {
+            var byTime = lastSeconds[y].CompareTo(lastSeconds[x]);
+            if (byTime != 0) return byTime;
+            var byAffinity = values[y].CompareTo(values[x]);
+            return byAffinity != 0 ? byAffinity : itemIx[x].CompareTo(itemIx[y]);
+        });
         long capped = 0, pairs = 0, withItems = 0;
-        var order = new List<int>();
         for (var u = 0; u < users; u++)
         {
-            var from = all.Offsets[u];
-            var to = all.Offsets[u + 1];
-            if (to == from) continue;
+            var n = start[u + 1] - start[u];
+            if (n == 0) continue;
             withItems++;
-            order.Clear();
-            for (var e = from; e < to; e++) order.Add((int)all.Values[e]);
-            if (order.Count > options.MaxItemsPerUser)
+            var group = byUser.AsSpan(start[u], n);
+            if (n > cap)
             {
                 capped++;
-                order.Sort((x, y) =>
-                {
-                    var byTime = lastSeconds[y].CompareTo(lastSeconds[x]);
-                    if (byTime != 0) return byTime;
-                    var byAffinity = affinity[y].CompareTo(affinity[x]);
-                    return byAffinity != 0 ? byAffinity : itemIx[x].CompareTo(itemIx[y]);
-                });
-                order.RemoveRange(options.MaxItemsPerUser, order.Count - options.MaxItemsPerUser);
+                group.Sort(byRecency);
             }
-            pairs += (long)order.Count * (order.Count - 1) / 2;
-            foreach (var e in order)
-            {
-                basketUser.Add(u);
-                basketItem.Add(itemIx[e]);
-            }
+            var m = offsets[u + 1] - offsets[u];
+            for (var e = 0; e < m; e++) basketItems[offsets[u] + e] = itemIx[group[e]];
+            pairs += (long)m * (m - 1) / 2;
         }
-        _baskets = Csr.FromTriples(users, items, basketUser.ToArray(), basketItem.ToArray(), new double[basketUser.Count]);
+        _baskets = Csr.FromOffsets(users, items, offsets, basketItems);
         _itemUsers = _baskets.Transpose();
         _users = withItems;
         Pairs = pairs;
@@ -76,25 +79,29 @@ public sealed class ItemSimilarityKernel
         var items = _itemUsers.Rows;
         return RowTopK.Run(items, _options.TopK, threads, () => new Scratch(items), (a, s, top) =>
         {
-            s.Touched.Reset();
             var itemUsers = _itemUsers;
-            var baskets = _baskets;
+            var offsets = _baskets.Offsets;
+            var basketItems = _baskets.Columns;
+            var counts = s.Counts;
+            var touched = s.Touched;
+            var n = 0;
             for (var e = itemUsers.Offsets[a]; e < itemUsers.Offsets[a + 1]; e++)
             {
                 var u = itemUsers.Columns[e];
-                for (var f = baskets.Offsets[u]; f < baskets.Offsets[u + 1]; f++)
+                for (var f = offsets[u]; f < offsets[u + 1]; f++)
                 {
-                    var b = baskets.Columns[f];
-                    if (b == a) continue;
-                    if (s.Touched.Touch(b)) s.Counts[b] = 1;
-                    else s.Counts[b]++;
+                    var b = basketItems[f];
+                    if (counts[b]++ == 0) touched[n++] = b;
                 }
             }
             long na = itemUsers.RowLength(a), supported = 0;
-            foreach (var b in s.Touched.Touched)
+            counts[a] = 0; // a co-occurs with itself in every basket: not a candidate
+            for (var t = 0; t < n; t++)
             {
-                long c = s.Counts[b];
-                if (c < _options.MinSupport) continue;
+                var b = touched[t];
+                long c = counts[b];
+                counts[b] = 0;
+                if (b == a || c < _options.MinSupport) continue;
                 if (b > a) supported++;
                 top.Offer(b, measure(c, na, itemUsers.RowLength(b), _users), c);
             }
@@ -102,16 +109,10 @@ public sealed class ItemSimilarityKernel
         });
     }
 
-    private static double[] Indexes(int rows)
-    {
-        var result = new double[rows];
-        for (var i = 0; i < rows; i++) result[i] = i;
-        return result;
-    }
-
+    /// <summary>Counts per item (zero between rows) and the list of items the row touched.</summary>
     private sealed class Scratch(int items)
     {
-        public TouchedColumns Touched { get; } = new(items);
         public int[] Counts { get; } = new int[items];
+        public int[] Touched { get; } = new int[items];
     }
 }

@@ -30,8 +30,11 @@ public sealed class NeighborKernel(Csr userItems, int minOverlap, int topK)
         var users = userItems.Rows;
         return RowTopK.Run(users, topK, threads, () => new Scratch(users), (u, s, top) =>
         {
-            s.Touched.Reset();
             var itemUsers = _itemUsers;
+            var sums = s.Sums;
+            var overlap = s.Overlap;
+            var touched = s.Touched;
+            var n = 0;
             for (var e = userItems.Offsets[u]; e < userItems.Offsets[u + 1]; e++)
             {
                 var i = userItems.Columns[e];
@@ -39,32 +42,30 @@ public sealed class NeighborKernel(Csr userItems, int minOverlap, int topK)
                 for (var f = itemUsers.Offsets[i]; f < itemUsers.Offsets[i + 1]; f++)
                 {
                     var v = itemUsers.Columns[f];
-                    if (v == u) continue;
-                    var term = (long)Math.Round(wu * itemUsers.Values[f] * Grid, MidpointRounding.AwayFromZero);
-                    if (s.Touched.Touch(v))
-                    {
-                        s.Sums[v] = term;
-                        s.Overlap[v] = 1;
-                    }
-                    else
-                    {
-                        s.Sums[v] += term;
-                        s.Overlap[v]++;
-                    }
+                    if (overlap[v]++ == 0) touched[n++] = v;
+                    sums[v] += GridRound.Of(wu * itemUsers.Values[f] * Grid);
                 }
             }
-            foreach (var v in s.Touched.Touched)
+            sums[u] = 0; // u meets itself on every item: not a neighbour
+            overlap[u] = 0;
+            for (var t = 0; t < n; t++)
             {
-                if (s.Overlap[v] < minOverlap) continue;
-                top.Offer(v, s.Sums[v] / Grid, s.Overlap[v]);
+                var v = touched[t];
+                var count = overlap[v];
+                var sum = sums[v];
+                overlap[v] = 0;
+                sums[v] = 0;
+                if (v == u || count < minOverlap) continue;
+                top.Offer(v, sum / Grid, count);
             }
         });
     }
 
+    /// <summary>Sums and overlaps per user (zero between rows) and the list of users the row touched.</summary>
     private sealed class Scratch(int users)
     {
-        public TouchedColumns Touched { get; } = new(users);
         public long[] Sums { get; } = new long[users];
         public int[] Overlap { get; } = new int[users];
+        public int[] Touched { get; } = new int[users];
     }
 }

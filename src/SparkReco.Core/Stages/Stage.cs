@@ -94,6 +94,12 @@ public sealed class StageContext
     public bool HasItems { get; }
     public bool HasFollows { get; }
 
+    /// <summary>
+    /// Objects a stage hands to later stages of the same run in this process, by table name (e.g. a kernel's output as
+    /// arrays, so the next kernel need not read it back from the engine). Only ever a copy of the named table.
+    /// </summary>
+    public IDictionary<string, object> InProcessTables { get; } = new Dictionary<string, object>(StringComparer.Ordinal);
+
     /// <summary>Where stages log what they decide (work estimates, kernel or SQL); the runner sets the run's logger.</summary>
     public ILogger Logger { get; set; } = NullLogger.Instance;
 

@@ -97,14 +97,4 @@ internal static class CandidateCut
     /// <summary>Writes the kernel's candidates with the SQL path's columns and types.</summary>
     public static Task<long> WriteAsync(IEngine engine, string table, IEnumerable<TopKBlock> blocks, CancellationToken ct) =>
         CfKernels.WriteAsync(engine, table, ("user_ix", "item_ix", "score", "reason_ix"), extraIsId: true, blocks, ct);
-
-    /// <summary>The affinity of every user as a users × items matrix.</summary>
-    public static async Task<(Csr Affinity, int Users, int Items)> ReadAffinityAsync(IEngine engine, StageContext c, TableScope scope, CancellationToken ct)
-    {
-        var users = await CfKernels.CountAsync(engine, c, scope["cf_users"], ct);
-        var items = await CfKernels.CountAsync(engine, c, scope["cf_items"], ct);
-        var affinity = await CfKernels.ReadCsrAsync(engine, $"SELECT user_ix, item_ix, affinity FROM {c.Q(scope["cf_affinity"])}",
-            "user_ix", "item_ix", "affinity", users, items, ct);
-        return (affinity, users, items);
-    }
 }

@@ -22,6 +22,43 @@ public static class CfKernels
         $"-- {stage}: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel\n" +
         "-- (identical rows); the SQL below is the definition, and what other engines run.";
 
+    /// <summary>cf_affinity as the kernels use it: users × items with affinity values, and each entry's latest event time in seconds.</summary>
+    public sealed record AffinityMatrix(Csr Matrix, double[] LastSeconds);
+
+    /// <summary>cf_affinity of <paramref name="scope"/>, read from the engine once per run and then kept in process.</summary>
+    public static async Task<AffinityMatrix> AffinityAsync(IEngine engine, StageContext c, TableScope scope, CancellationToken ct)
+    {
+        var name = scope["cf_affinity"];
+        if (c.InProcessTables.TryGetValue(name, out var cached)) return (AffinityMatrix)cached;
+        var users = await CountAsync(engine, c, scope["cf_users"], ct);
+        var items = await CountAsync(engine, c, scope["cf_items"], ct);
+        var table = await engine.ReadColumnsAsync(
+            $"""
+            SELECT
+                user_ix,
+                item_ix,
+                affinity,
+                {c.Dialect.EpochSeconds("last_event_time")} AS last_seconds
+            FROM {c.Q(name)}
+            """, ct);
+        var n = table.RowCount;
+        var positions = new int[n];
+        var matrix = Csr.FromTriples(users, items, table.Ints("user_ix").AsSpan(0, n), table.Ints("item_ix").AsSpan(0, n), table.Reals("affinity").AsSpan(0, n), positions);
+        var seconds = table.Reals("last_seconds");
+        var lastSeconds = new double[n];
+        for (var r = 0; r < n; r++) lastSeconds[positions[r]] = seconds[r];
+        var result = new AffinityMatrix(matrix, lastSeconds);
+        c.InProcessTables[name] = result;
+        return result;
+    }
+
+    /// <summary>A table a kernel wrote, as rows × columns of its scores: kept in process by the kernel, else read from the engine.</summary>
+    public static async Task<Csr> ScoresAsync(IEngine engine, StageContext c, string table, (string Row, string Column, string Score) names, int rows, int columns, CancellationToken ct)
+    {
+        if (c.InProcessTables.TryGetValue(table, out var cached)) return (Csr)cached;
+        return await ReadCsrAsync(engine, $"SELECT {names.Row}, {names.Column}, {names.Score} FROM {c.Q(table)}", names.Row, names.Column, names.Score, rows, columns, ct);
+    }
+
     /// <summary>Reads a (row, column, value) table from the engine into a CSR matrix of rows × columns.</summary>
     public static async Task<Csr> ReadCsrAsync(IEngine engine, string sql, string row, string column, string value, int rows, int columns, CancellationToken ct)
     {
@@ -43,6 +80,29 @@ public static class CfKernels
     /// </summary>
     public static Task<long> WriteAsync(IEngine engine, string table, (string Row, string Column, string Score, string Extra) names, bool extraIsId,
         IEnumerable<TopKBlock> blocks, CancellationToken ct) =>
+        WriteAsync(engine, table, names, extraIsId, blocks, observe: null, ct);
+
+    /// <summary>As above, and keeps the (row, column, score) entries in process as a rows × columns matrix for the next kernel.</summary>
+    public static async Task<long> WriteAndKeepAsync(IEngine engine, StageContext c, string table, (string Row, string Column, string Score, string Extra) names,
+        bool extraIsId, IEnumerable<TopKBlock> blocks, int rows, int columns, CancellationToken ct)
+    {
+        var offsets = new int[rows + 1];
+        var entries = new List<(int Column, double Score)>();
+        var written = await WriteAsync(engine, table, names, extraIsId, blocks, block =>
+        {
+            for (var i = 0; i < block.Count; i++)
+            {
+                offsets[block.Rows[i] + 1]++;
+                entries.Add((block.Columns[i], block.Scores[i]));
+            }
+        }, ct);
+        for (var r = 0; r < rows; r++) offsets[r + 1] += offsets[r];
+        c.InProcessTables[table] = Csr.FromOffsets(rows, columns, offsets, entries.Select(e => e.Column).ToArray(), entries.Select(e => e.Score).ToArray());
+        return written;
+    }
+
+    private static Task<long> WriteAsync(IEngine engine, string table, (string Row, string Column, string Score, string Extra) names, bool extraIsId,
+        IEnumerable<TopKBlock> blocks, Action<TopKBlock>? observe, CancellationToken ct) =>
         engine.WriteTableAsync(table,
             [
                 (names.Row, ColumnType.Int32Bit),
@@ -51,15 +111,16 @@ public static class CfKernels
                 (names.Extra, extraIsId ? ColumnType.Int32Bit : ColumnType.Int64Bit),
                 ("rank", ColumnType.Int64Bit),
             ],
-            AsColumns(blocks, names, extraIsId, ct), ct);
+            AsColumns(blocks, names, extraIsId, observe, ct), ct);
 
     private static async IAsyncEnumerable<ColumnTable> AsColumns(IEnumerable<TopKBlock> blocks, (string Row, string Column, string Score, string Extra) names,
-        bool extraIsId, [EnumeratorCancellation] CancellationToken ct)
+        bool extraIsId, Action<TopKBlock>? observe, [EnumeratorCancellation] CancellationToken ct)
     {
         int[]? ids = null;
         foreach (var block in blocks)
         {
             ct.ThrowIfCancellationRequested();
+            observe?.Invoke(block);
             Column extra;
             if (extraIsId)
             {

@@ -70,9 +70,9 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
 
     protected override async Task<long> RunKernelAsync(IEngine engine, StageContext c, CancellationToken ct)
     {
-        var (affinity, _, items) = await CandidateCut.ReadAffinityAsync(engine, c, _scope, ct);
-        var similarity = await CfKernels.ReadCsrAsync(engine, $"SELECT item_ix, similar_ix, similarity FROM {c.Q(_scope["cf_item_similarity"])}",
-            "item_ix", "similar_ix", "similarity", items, items, ct);
+        var affinity = (await CfKernels.AffinityAsync(engine, c, _scope, ct)).Matrix;
+        var items = affinity.ColumnCount;
+        var similarity = await CfKernels.ScoresAsync(engine, c, _scope["cf_item_similarity"], ("item_ix", "similar_ix", "similarity"), items, items, ct);
         var options = await CandidateCut.OptionsAsync(engine, c, _scope, items, ct);
         return await CandidateCut.WriteAsync(engine, Name, ScoreKernel.ItemBased(affinity, similarity, options, c.Settings.Engine.Threads), ct);
     }

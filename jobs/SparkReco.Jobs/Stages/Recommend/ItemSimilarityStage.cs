@@ -83,22 +83,12 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
 
     protected override async Task<long> RunKernelAsync(IEngine engine, StageContext c, CancellationToken ct)
     {
-        var users = await CfKernels.CountAsync(engine, c, _scope["cf_users"], ct);
-        var items = await CfKernels.CountAsync(engine, c, _scope["cf_items"], ct);
-        var affinity = await engine.ReadColumnsAsync(
-            $"""
-            SELECT
-                user_ix,
-                item_ix,
-                affinity,
-                {c.Dialect.EpochSeconds("last_event_time")} AS last_seconds
-            FROM {c.Q(Affinity)}
-            """, ct);
+        var affinity = await CfKernels.AffinityAsync(engine, c, _scope, ct);
         var s = c.Settings.Similarity;
-        var kernel = new ItemSimilarityKernel(users, items, affinity.Ints("user_ix"), affinity.Ints("item_ix"), affinity.Reals("affinity"),
-            affinity.Reals("last_seconds"), affinity.RowCount, new ItemSimilarityOptions(s.Measure, s.MaxItemsPerUser, s.MinSupport, s.TopK));
-        var rows = await CfKernels.WriteAsync(engine, Name, ("item_ix", "similar_ix", "similarity", "cooccurrence"), extraIsId: false,
-            kernel.Run(c.Settings.Engine.Threads), ct);
+        var kernel = new ItemSimilarityKernel(affinity.Matrix, affinity.LastSeconds, new ItemSimilarityOptions(s.Measure, s.MaxItemsPerUser, s.MinSupport, s.TopK));
+        var items = affinity.Matrix.ColumnCount;
+        var rows = await CfKernels.WriteAndKeepAsync(engine, c, Name, ("item_ix", "similar_ix", "similarity", "cooccurrence"), extraIsId: false,
+            kernel.Run(c.Settings.Engine.Threads), items, items, ct);
         var facts = kernel.Facts;
         c.Facts[$"{FactPrefix}.pairs"] = facts.Pairs;
         c.Facts[$"{FactPrefix}.capped_users"] = facts.CappedUsers;

@@ -57,6 +57,8 @@ public abstract class MultiTableStage : IStage
 
     public async Task<long> RunAsync(IEngine engine, StageContext context, CancellationToken cancellationToken)
     {
+        // The table is made anew: any in-process copy of an earlier version is stale.
+        context.InProcessTables.Remove(Name);
         if (Estimate(context) is { } estimate)
             await CfKernels.CheckBudgetAsync(engine, context, FactPrefix, estimate.What, estimate.Sql, estimate.Remedy, cancellationToken);
         long rows;

@@ -272,18 +272,28 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
                 -- The reason's id in its own typed column, so pseudonymisation can treat user ids and leave items alone.
                 reason_item.item_id AS reason_item_id,
                 reason_user.user_id AS reason_user_id
-            FROM ranked AS r
+            FROM (
+                SELECT
+                    user_ix,
+                    list_rank,
+                    item_ix,
+                    score,
+                    source,
+                    reason_kind,
+                    -- Typed reason numbers, so the id look-ups below are plain equality joins.
+                    CASE WHEN reason_kind = {d.Literal("item")} THEN reason_ix END AS reason_item_ix,
+                    CASE WHEN reason_kind = {d.Literal("user")} THEN reason_ix END AS reason_user_ix
+                FROM ranked
+                WHERE list_rank <= {n}
+            ) AS r
             JOIN {c.Q(_scope["cf_users"])} AS u
                 ON u.user_ix = r.user_ix
             JOIN {c.Q(_scope["cf_items"])} AS i
                 ON i.item_ix = r.item_ix
             LEFT JOIN {c.Q(_scope["cf_items"])} AS reason_item
-                ON r.reason_kind = {d.Literal("item")}
-                AND reason_item.item_ix = r.reason_ix
+                ON reason_item.item_ix = r.reason_item_ix
             LEFT JOIN {c.Q(_scope["cf_users"])} AS reason_user
-                ON r.reason_kind = {d.Literal("user")}
-                AND reason_user.user_ix = r.reason_ix
-            WHERE r.list_rank <= {n}
+                ON reason_user.user_ix = r.reason_user_ix
             """;
     }
 

@@ -83,9 +83,9 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
 
     protected override async Task<long> RunKernelAsync(IEngine engine, StageContext c, CancellationToken ct)
     {
-        var (affinity, users, items) = await CandidateCut.ReadAffinityAsync(engine, c, _scope, ct);
-        var neighbors = await CfKernels.ReadCsrAsync(engine, $"SELECT user_ix, neighbor_ix, similarity FROM {c.Q(_scope["cf_user_neighbors"])}",
-            "user_ix", "neighbor_ix", "similarity", users, users, ct);
+        var affinity = (await CfKernels.AffinityAsync(engine, c, _scope, ct)).Matrix;
+        var (users, items) = (affinity.Rows, affinity.ColumnCount);
+        var neighbors = await CfKernels.ScoresAsync(engine, c, _scope["cf_user_neighbors"], ("user_ix", "neighbor_ix", "similarity"), users, users, ct);
         var options = await CandidateCut.OptionsAsync(engine, c, _scope, items, ct);
         return await CandidateCut.WriteAsync(engine, Name, ScoreKernel.UserBased(affinity, neighbors, options, c.Settings.Engine.Threads), ct);
     }

@@ -54,7 +54,8 @@ public sealed class UserNeighborsStage(TableScope? scope = null) : MultiTableSta
         var vectors = await CfKernels.ReadCsrAsync(engine, $"SELECT user_ix, item_ix, weight FROM {c.Q(Vectors)}", "user_ix", "item_ix", "weight", users, items, ct);
         var n = c.Settings.Neighbors;
         var kernel = new NeighborKernel(vectors, n.MinOverlap, n.TopK);
-        var rows = await CfKernels.WriteAsync(engine, Name, ("user_ix", "neighbor_ix", "similarity", "overlap"), extraIsId: false, kernel.Run(c.Settings.Engine.Threads), ct);
+        var rows = await CfKernels.WriteAndKeepAsync(engine, c, Name, ("user_ix", "neighbor_ix", "similarity", "overlap"), extraIsId: false,
+            kernel.Run(c.Settings.Engine.Threads), users, users, ct);
         await RunFactQueriesAsync(engine, c, ct);
         return rows;
     }
