@@ -8,6 +8,7 @@ succeeded, the run's manifest.json; DATA_DIR/<workload>/facts.json describes eac
 import json
 import os
 import platform
+import re
 import sys
 from datetime import datetime, timezone
 
@@ -64,6 +65,24 @@ def load_json(path):
         return None
 
 
+STAGE_LOG = re.compile(r"Stage (\S+) on \S+: (\d+) rows in ([0-9.]+) s")
+
+
+def stages_of(manifest, log):
+    """Per-stage rows and seconds: from the manifest, or for a run that failed or timed out, from its log lines."""
+    if manifest:
+        return [{"stage": s["stage"], "rows": s["rows"], "seconds": s["seconds"]} for s in manifest.get("stages", [])]
+    stages = []
+    try:
+        for line in open(log, errors="replace"):
+            m = STAGE_LOG.search(line)
+            if m:
+                stages.append({"stage": m.group(1), "rows": int(m.group(2)), "seconds": float(m.group(3))})
+    except OSError:
+        pass
+    return stages
+
+
 def fmt_int(n):
     return "-" if n is None else f"{n:,}"
 
@@ -102,7 +121,8 @@ def main():
             "peak_rss_bytes": rss,
             "peak_rss_gib": round(rss / GIB, 3) if rss is not None else None,
             "load_average_before": meta["load_average_before"],
-            "stages": [{"stage": s["stage"], "rows": s["rows"], "seconds": s["seconds"]} for s in (manifest or {}).get("stages", [])],
+            "stages": stages_of(manifest, os.path.join(results_dir, name, "run.log")),
+            "stages_from": "manifest" if manifest else "log",
             "row_counts": (manifest or {}).get("row_counts", {}),
             "engine": (manifest or {}).get("engine"),
             "versions": (manifest or {}).get("versions"),
@@ -174,6 +194,9 @@ def main():
         by = {r["mode"]: {s["stage"]: s for s in r["stages"]} for r in wr}
         modes = [r["mode"] for r in wr]
         print()
+        partial = [r["mode"] for r in wr if r["status"] != "ok"]
+        if partial:
+            print(f"({w}: stages of {', '.join(partial)} from the log of a run that did not finish: completed stages only)")
         cols = "".join(f" {m + ' s':>10} {m + ' rows':>14}" for m in modes)
         extra = f" {'off/auto':>9}" if "auto" in by and "off" in by else ""
         line = f"{w + ' stage':<28}{cols}{extra}"

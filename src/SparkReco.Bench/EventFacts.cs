@@ -64,15 +64,11 @@ public sealed record EventFacts
     public static EventFacts Compute(DuckDBConnection connection, string source, int cap)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        var rows = Scalar(connection, $"SELECT count(*) FROM {source}");
         Execute(connection, $"""
-            CREATE OR REPLACE TEMP TABLE bench_events AS
-            SELECT user_id, item_id FROM {source}
-            """);
-        var rows = Scalar(connection, "SELECT count(*) FROM bench_events");
-        Execute(connection, """
             CREATE OR REPLACE TEMP TABLE bench_pairs AS
             WITH pairs AS (
-                SELECT DISTINCT user_id, item_id FROM bench_events
+                SELECT DISTINCT user_id, item_id FROM {source}
             ),
             users AS (
                 SELECT user_id, CAST(row_number() OVER (ORDER BY user_id) - 1 AS INTEGER) AS u
@@ -87,7 +83,6 @@ public sealed record EventFacts
             JOIN users USING (user_id)
             JOIN items USING (item_id)
             """);
-        Execute(connection, "DROP TABLE bench_events");
         var userCount = (int)Scalar(connection, "SELECT coalesce(max(u) + 1, 0) FROM bench_pairs");
         var itemCount = (int)Scalar(connection, "SELECT coalesce(max(i) + 1, 0) FROM bench_pairs");
         var pairCount = Scalar(connection, "SELECT count(*) FROM bench_pairs");

@@ -159,6 +159,8 @@ public static class WorkloadFiles
         EventFacts.Execute(connection, "SET autoinstall_known_extensions = false");
         EventFacts.Execute(connection, "SET autoload_known_extensions = false");
         EventFacts.Execute(connection, "SET preserve_insertion_order = true");
+        // The machine is shared with the job being measured: a modest limit, spilling beyond it.
+        EventFacts.Execute(connection, "SET memory_limit = '4GB'");
         EventFacts.Execute(connection, $"SET temp_directory = {Literal(Path.Combine(Path.GetFullPath(directory), ".duckdb-tmp"))}");
         return connection;
     }
