@@ -57,6 +57,20 @@ def machine(dotnet, commit, tree):
     }
 
 
+SIGNALS = {2: "SIGINT", 6: "SIGABRT", 9: "SIGKILL", 15: "SIGTERM"}
+
+
+def run_status(meta):
+    rc = meta["exit_code"]
+    if rc == 0:
+        return "ok"
+    if meta["timed_out"]:
+        return "timeout"
+    if rc > 128:
+        return f"killed ({SIGNALS.get(rc - 128, 'signal ' + str(rc - 128))})"
+    return f"failed ({rc})"
+
+
 def load_json(path):
     try:
         with open(path) as f:
@@ -107,7 +121,7 @@ def main():
         manifest = load_json(os.path.join(results_dir, name, "manifest.json"))
         w, mode = meta["workload"], meta["mode"]
         events = (facts.get(w) or {}).get("facts", {}).get("rows")
-        status = "ok" if meta["exit_code"] == 0 else "timeout" if meta["timed_out"] else f"failed (exit {meta['exit_code']})"
+        status = run_status(meta)
         wall = meta["wall_seconds"]
         rss = meta["peak_rss_kib"] * 1024 if meta["peak_rss_kib"] is not None else None
         run = {
@@ -134,9 +148,10 @@ def main():
             if tw != w or mode not in modes:
                 continue
             value = run[measure]
-            met = None if value is None or (status != "ok" and measure == "wall_seconds") else value < limit
-            if status == "timeout" and measure == "wall_seconds":
-                met = False
+            # A run that did not finish already missed a time limit it passed; below the limit it tells nothing.
+            met = None if value is None else value < limit
+            if status != "ok" and measure == "wall_seconds" and value is not None and value < limit:
+                met = None
             run["targets"].append({"target": label, "measure": measure, "limit": limit, "measured": value, "met": met, "aim": aim})
         runs.append(run)
     order = {w: i for i, w in enumerate(workloads)}
@@ -169,16 +184,16 @@ def main():
                   f"{ff['ordered_pair_increments']:,} pair increments{ref}")
     print()
 
-    header = f"{'workload':<9} {'kernels':<7} {'status':<10} {'wall s':>8} {'events/s':>11} {'peak RSS':>10} {'load':>5}  targets"
+    header = f"{'workload':<9} {'kernels':<7} {'status':<16} {'wall s':>8} {'events/s':>11} {'peak RSS':>10} {'load':>5}  targets"
     print(header)
     print("-" * len(header))
     for r in runs:
         marks = []
         for t in r["targets"]:
             shown = fmt_s(t["measured"]) + " s" if t["measure"] == "wall_seconds" else fmt_bytes(t["measured"])
-            verdict = "?" if t["met"] is None else ("aim met" if t["aim"] else "met") if t["met"] else ("aim missed" if t["aim"] else "MISSED")
+            verdict = "n/a (did not finish)" if t["met"] is None else ("aim met" if t["aim"] else "met") if t["met"] else ("aim missed" if t["aim"] else "MISSED")
             marks.append(f"{t['target']}: {shown} {verdict}")
-        print(f"{r['workload']:<9} {r['mode']:<7} {r['status']:<10} {fmt_s(r['wall_seconds']):>8} {fmt_int(r['events_per_second']):>11} "
+        print(f"{r['workload']:<9} {r['mode']:<7} {r['status']:<16} {fmt_s(r['wall_seconds']):>8} {fmt_int(r['events_per_second']):>11} "
               f"{fmt_bytes(r['peak_rss_bytes']):>10} {r['load_average_before']:>5.2f}  {'; '.join(marks)}")
 
     # Per-stage seconds and rows: one table per workload, a column per kernel mode.
