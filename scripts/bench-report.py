@@ -235,7 +235,8 @@ def main():
     print()
     print(f"results: {out_json}")
     print(f"logs:    {results_dir}/<workload>-<mode>/run.log")
+    return 0 if runs and all(r["status"] == "ok" for r in runs) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

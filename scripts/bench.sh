@@ -15,13 +15,15 @@
 #             one thread, setseed(0.42)), every event a 'view' at 2026-11-01; its facts are checked against the md
 #   M-skewed  M with skewed user activity (user_id = floor(pow(random(), 2) * 100000))
 #   L         M's recipe scaled to 50M events, 2M users, 200k items
-#   M, M-skewed and L run with the defaults and Evaluation:Mode=none.
+#   M, M-skewed and L run with the defaults and Evaluation:Mode=none. "Defaults" are the built-in settings
+#   (no --config); each run gets its own Engine:TempDirectory under bench-data/, removed after the run.
 #
 # Environment:
 #   BENCH_KERNELS  kernel modes, each run as --set Engine:Kernels=<mode> (default "auto"; e.g. "auto off";
 #                  "none" runs without the setting, for builds that do not know it yet)
 #   BENCH_TIMEOUT  seconds per run before it is stopped and reported as timed out (default 1200)
 #   BENCH_DATA     data and results folder (default bench-data)
+# Exit code: 0 when every run finished, 1 when one failed or timed out (the report is written either way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 CI=true
