@@ -108,9 +108,10 @@ run_one() { # workload mode
   end=$(date +%s.%N)
   rm -rf "$tmp"
   [ -f "$out/manifest.json" ] && [ $rc -eq 0 ] && cp "$out/manifest.json" "$log/manifest.json"
-  python3 - "$log/meta.json" "$w" "$mode" "$rc" "$start" "$end" "$timeout_s" "$load" "$log/rss.txt" "${args[@]}" <<'PY'
+  python3 - "$log/meta.json" "$w" "$mode" "$rc" "$start" "$end" "$timeout_s" "$load" "$log/rss.txt" "${#extra[@]}" "${args[@]}" <<'PY'
 import json, sys
-path, w, mode, rc, start, end, timeout, load, rss_file, *args = sys.argv[1:]
+path, w, mode, rc, start, end, timeout, load, rss_file, n_extra, *args = sys.argv[1:]
+extra = args[len(args) - int(n_extra):] if int(n_extra) else []
 rc, wall = int(rc), float(end) - float(start)
 try:
     rss_kib = int(open(rss_file).read().split()[-1])
@@ -119,7 +120,7 @@ except (OSError, ValueError, IndexError):
 timed_out = rc in (124, 137) and wall >= float(timeout)
 json.dump({"workload": w, "mode": mode, "exit_code": rc, "timed_out": timed_out, "timeout_seconds": int(timeout),
            "wall_seconds": round(wall, 3), "peak_rss_kib": rss_kib, "load_average_before": float(load),
-           "arguments": args}, open(path, "w"), indent=2)
+           "arguments": args, "extra_arguments": extra}, open(path, "w"), indent=2)
 PY
   if [ $rc -eq 0 ]; then
     printf '   ok in %.1f s\n' "$(echo "$end - $start" | bc)"
