@@ -63,12 +63,12 @@ public sealed class JobRunner
         try
         {
             var (context, timings) = await RunStagesAsync(engine, catalog, startedAt, ct);
-            var outputRows = await WriteTablesAsync(engine, context, staging, timings, pseudonymKey, ct);
+            var outputRows = await StagingWrite(staging, "the tables", () => WriteTablesAsync(engine, context, staging, timings, pseudonymKey, ct));
             var inputRows = new SortedDictionary<string, long>(StringComparer.Ordinal) { ["events"] = catalog.Events.Rows };
             if (catalog.Items is not null) inputRows["items"] = catalog.Items.Rows;
             if (catalog.Follows is not null) inputRows["follows"] = catalog.Follows.Rows;
             var summary = new RunSummary(runId, startedAt, context.AsOf, engine.Version, timings, outputRows, inputRows);
-            var files = await WriteArtifactsAsync(engine, context, summary, staging, ct);
+            var files = await StagingWrite(staging, "the run files (metrics.json, report.html)", () => WriteArtifactsAsync(engine, context, summary, staging, ct));
 
             var manifest = new RunManifest
             {
@@ -103,6 +103,39 @@ public sealed class JobRunner
             throw;
         }
     }
+
+    /// <summary>
+    /// Writing into the staging folder fails on the output's disk, not the engine's: a full or read-only output
+    /// is a publish error (exit 5) that names Output:Path, whether the file system said so to .NET or to the engine.
+    /// </summary>
+    private async Task<T> StagingWrite<T>(string staging, string what, Func<Task<T>> write)
+    {
+        try
+        {
+            return await write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException
+            || (e is EngineException && e.Message.Contains(staging, StringComparison.Ordinal) && IsOutputFileSystemError(e.Message)))
+        {
+            // The engine's own hint is about its spill folder; the file system's message is what applies here.
+            var cause = e is EngineException { InnerException: { } inner } ? inner.Message : e.Message;
+            var problem = OutputLock.IsDiskFull(e) || cause.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+                ? "the disk is full. Free space there or set Output:Path to a larger disk"
+                : e is UnauthorizedAccessException || IsOutputFileSystemError(cause)
+                ? "the folder is not writable. Give the job write permission there or set Output:Path to a writable folder"
+                : "an I/O error occurred. Check the folder's disk and permissions";
+            throw new PublishException($"Writing {what} to the output folder '{Path.GetFullPath(_settings.Output.Path)}' failed: {problem}. " +
+                $"The previous outputs are unchanged. ({FirstLine(cause)})", e);
+        }
+    }
+
+    private static bool IsOutputFileSystemError(string message) =>
+        message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("Permission denied", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("Read-only file system", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("quota", StringComparison.OrdinalIgnoreCase);
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
     /// <summary>
     /// Runs the plan's stages without taking the output lock, writing tables or publishing (offline evaluation):
