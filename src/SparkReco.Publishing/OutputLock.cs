@@ -28,6 +28,7 @@ public sealed class OutputLock : IDisposable
 
     public static OutputLock Acquire(string outputDirectory, string runId)
     {
+        outputDirectory = Path.GetFullPath(outputDirectory);
         try
         {
             Directory.CreateDirectory(outputDirectory);
