@@ -100,7 +100,7 @@ public sealed record InputCatalog(InputTable Events, InputTable? Items, InputTab
         if (common is null) return null;
         if (rows == 0 && table == "events")
             problems.Add($"events: '{path}' holds 0 rows; there is nothing to compute. Check that the export that writes it succeeded.");
-        return new InputTable(table, new ParquetSource(full, isDirectory), parquetFiles, rows, common, bytes);
+        return new InputTable(table, new ParquetSource(full, isDirectory, parquetFiles), parquetFiles, rows, common, bytes);
     }
 
     private static async Task<(long Rows, IReadOnlyList<DataField> Fields)?> ReadFooterAsync(string file, string shown, string table, List<string> problems, CancellationToken cancellationToken)
