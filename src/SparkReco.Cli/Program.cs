@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using SparkReco.Cli.Commands;
 using SparkReco.Core.Errors;
 
@@ -9,13 +10,21 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        var exitCode = ExitCodes.Cancelled;
+        void Stop(PosixSignalContext signal)
         {
-            // First Ctrl+C stops the run cleanly (nothing published); a second one kills the process.
-            e.Cancel = !cancel.IsCancellationRequested;
+            // The first SIGINT/SIGTERM stops the run cleanly (nothing published, temp folders removed);
+            // a second one is left to the default action and kills the process.
+            if (cancel.IsCancellationRequested) return;
+            signal.Cancel = true;
+            exitCode = signal.Signal == PosixSignal.SIGTERM ? ExitCodes.Terminated : ExitCodes.Cancelled;
             cancel.Cancel();
-        };
-        return await RunAsync(args, cancel.Token);
+        }
+        // This is the only handler: System.CommandLine's own one is switched off in RunAsync, because two
+        // competing handlers made a signal crash the process instead of cancelling the run (issue 10, C1).
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        return await RunAsync(args, cancel.Token, () => exitCode);
     }
 
     public static RootCommand CreateRoot() => new("SparkReco: recommendation, similarity, segment and propensity tables from engagement events.")
@@ -30,7 +39,8 @@ public static class Program
     };
 
     /// <summary>Parses and runs a command line, mapping every failure to its exit code (DESIGN §7).</summary>
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    /// <param name="cancelledExitCode">Exit code when <paramref name="cancellationToken"/> stopped the run: 130 (SIGINT) or 143 (SIGTERM).</param>
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken, Func<int>? cancelledExitCode = null)
     {
         var parse = CreateRoot().Parse(args);
         if (parse.Errors.Count > 0)
@@ -41,7 +51,17 @@ public static class Program
         }
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellationToken);
+            var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+            return await parse.InvokeAsync(invocation, cancellationToken);
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // However the cancellation surfaced (OperationCanceledException, or the engine's "interrupted" error
+            // mapped to an engine error), the run stopped because it was asked to: one line, no stack trace.
+            var code = cancelledExitCode?.Invoke() ?? ExitCodes.Cancelled;
+            var signal = code == ExitCodes.Terminated ? "SIGTERM" : "SIGINT";
+            await Console.Error.WriteLineAsync($"cancelled ({signal}): nothing was published; the previous outputs are unchanged.");
+            return code;
         }
         catch (SparkRecoException e)
         {
@@ -49,10 +69,11 @@ public static class Program
             await Console.Error.WriteLineAsync($"error{where}: {e.Message}");
             return e.ExitCode;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception e)
         {
-            await Console.Error.WriteLineAsync("cancelled: nothing was published; the previous outputs are unchanged.");
-            return 130;
+            // Not an error reported on purpose: a bug. The trace is what a bug report needs.
+            await Console.Error.WriteLineAsync($"internal error (a bug, please report it): {e.GetType().Name}: {e.Message}\n{e}");
+            return ExitCodes.Internal;
         }
     }
 }

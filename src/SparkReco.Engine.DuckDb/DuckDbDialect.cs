@@ -15,8 +15,27 @@ public sealed class DuckDbDialect : SqlDialectBase
     {
         // A folder may hold part files or Hive partitions (dt=2026-11-01/part-0.parquet); union_by_name
         // tolerates part files whose optional columns differ.
-        var path = source.IsDirectory ? Path.Combine(source.Path, "**", "*.parquet") : source.Path;
-        return $"read_parquet({Literal(path)}, hive_partitioning = {(source.IsDirectory ? "true" : "false")}, union_by_name = true)";
+        var hive = source.IsDirectory ? "true" : "false";
+        if (source.Files is { Count: > 0 } files)
+            return $"read_parquet([{string.Join(", ", files.Select(f => Literal(EscapeGlob(f))))}], hive_partitioning = {hive}, union_by_name = true)";
+        var path = source.IsDirectory ? Path.Combine(EscapeGlob(source.Path), "**", "*.parquet") : EscapeGlob(source.Path);
+        return $"read_parquet({Literal(path)}, hive_partitioning = {hive}, union_by_name = true)";
+    }
+
+    /// <summary>
+    /// DuckDB expands <c>*</c>, <c>?</c> and <c>[…]</c> in every path it reads, so a folder named <c>ev[1]</c> would
+    /// match <c>ev1</c>. Each such character becomes a one-character class that matches only itself.
+    /// </summary>
+    internal static string EscapeGlob(string path)
+    {
+        if (path.IndexOfAny(['*', '?', '[']) < 0) return path;
+        var escaped = new System.Text.StringBuilder(path.Length + 8);
+        foreach (var ch in path)
+        {
+            if (ch is '*' or '?' or '[') escaped.Append('[').Append(ch).Append(']');
+            else escaped.Append(ch);
+        }
+        return escaped.ToString();
     }
 
     public override string EpochSeconds(string timestampExpression) =>

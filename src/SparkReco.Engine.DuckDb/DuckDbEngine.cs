@@ -17,13 +17,18 @@ public sealed class DuckDbEngine : IEngine
     private readonly DuckDBConnection _connection;
     private readonly string _workDirectory;
     private readonly ILogger _logger;
+    private FileStream? _workLock;
 
-    private DuckDbEngine(DuckDBConnection connection, string workDirectory, string version, ILogger logger)
+    private const string WorkDirectoryPrefix = "sparkreco-duckdb-";
+    private const string WorkLockFileName = "in-use.lock";
+
+    private DuckDbEngine(DuckDBConnection connection, string workDirectory, string version, ILogger logger, FileStream? workLock = null)
     {
         _connection = connection;
         _workDirectory = workDirectory;
         Version = version;
         _logger = logger;
+        _workLock = workLock;
     }
 
     public string Name => "duckdb";
@@ -33,10 +38,15 @@ public sealed class DuckDbEngine : IEngine
     public static async Task<DuckDbEngine> OpenAsync(EngineSettings settings, ILogger logger, CancellationToken cancellationToken)
     {
         var root = settings.TempDirectory ?? Path.GetTempPath();
-        var workDirectory = Path.Combine(root, "sparkreco-duckdb-" + Guid.NewGuid().ToString("N")[..12]);
+        RemoveStaleWorkDirectories(root, logger);
+        var workDirectory = Path.Combine(root, WorkDirectoryPrefix + Guid.NewGuid().ToString("N")[..12]);
+        FileStream workLock;
         try
         {
             Directory.CreateDirectory(workDirectory);
+            // Held for the engine's life: the OS drops it when the process dies, which is how the next run
+            // tells a killed run's folder (spill files, database, WAL) from one still in use.
+            workLock = new FileStream(Path.Combine(workDirectory, WorkLockFileName), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -44,7 +54,7 @@ public sealed class DuckDbEngine : IEngine
         }
 
         var connection = new DuckDBConnection($"Data Source={Path.Combine(workDirectory, "work.duckdb")}");
-        var engine = new DuckDbEngine(connection, workDirectory, "unknown", logger);
+        var engine = new DuckDbEngine(connection, workDirectory, "unknown", logger, workLock);
         try
         {
             await connection.OpenAsync(cancellationToken);
@@ -61,11 +71,13 @@ public sealed class DuckDbEngine : IEngine
             setup.Add($"SET memory_limit = {DuckDbDialect.Instance.Literal(settings.MemoryLimit ?? DefaultMemoryLimit())}");
             foreach (var statement in setup) await engine.ExecuteAsync(statement, cancellationToken);
             var version = (await engine.QueryAsync("SELECT version() AS v", cancellationToken))[0]["v"]?.ToString() ?? "unknown";
-            return new DuckDbEngine(connection, workDirectory, "DuckDB " + version, logger);
+            engine._workLock = null;
+            return new DuckDbEngine(connection, workDirectory, "DuckDB " + version, logger, workLock);
         }
         catch
         {
             await connection.DisposeAsync();
+            await workLock.DisposeAsync();
             TryDelete(workDirectory);
             throw;
         }
@@ -203,7 +215,33 @@ public sealed class DuckDbEngine : IEngine
     public async ValueTask DisposeAsync()
     {
         await _connection.DisposeAsync();
+        if (_workLock is not null) await _workLock.DisposeAsync();
         TryDelete(_workDirectory);
+    }
+
+    /// <summary>
+    /// Removes work folders of runs that were killed (kill -9, OOM killer, power cut): their lock file can be
+    /// taken, because the OS released it with the dead process. Folders of runs still going stay.
+    /// </summary>
+    private static void RemoveStaleWorkDirectories(string root, ILogger logger)
+    {
+        if (!Directory.Exists(root)) return;
+        foreach (var directory in Directory.EnumerateDirectories(root, WorkDirectoryPrefix + "*"))
+        {
+            try
+            {
+                using (new FileStream(Path.Combine(directory, WorkLockFileName), FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+                {
+                    // Taken: nobody holds it.
+                }
+                Directory.Delete(directory, recursive: true);
+                logger.LogInformation("Removed the engine folder {Folder} left by a run that did not finish", directory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // In use by a running job (or a folder from an older version without a lock file): left alone.
+            }
+        }
     }
 
     private DuckDBCommand Command(string sql)

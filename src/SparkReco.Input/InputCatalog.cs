@@ -85,6 +85,8 @@ public sealed record InputCatalog(InputTable Events, InputTable? Items, InputTab
 
         long rows = 0, bytes = 0;
         HashSet<string>? common = null;
+        // Per id column: the first file seen with a string type and the first with an integer type.
+        var idKinds = new Dictionary<string, (string? StringFile, string? IntegerFile)>(StringComparer.Ordinal);
         foreach (var file in parquetFiles)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -94,13 +96,27 @@ public sealed record InputCatalog(InputTable Events, InputTable? Items, InputTab
             rows += footer.Value.Rows;
             bytes += new FileInfo(file).Length;
             var names = CheckColumns(table, shown, footer.Value.Fields, columns, problems, HivePartitionKeys(full, file));
+            foreach (var column in columns.Where(c => c.Kind == ColumnKind.Id))
+            {
+                var field = footer.Value.Fields.FirstOrDefault(f => f.Name == column.Actual);
+                if (field is null || !Accepts(ColumnKind.Id, field.ClrType)) continue;
+                var seen = idKinds.GetValueOrDefault(column.Actual);
+                idKinds[column.Actual] = IsString(field.ClrType) ? (seen.StringFile ?? shown, seen.IntegerFile) : (seen.StringFile, seen.IntegerFile ?? shown);
+            }
             if (common is null) common = names;
             else common.IntersectWith(names);
+        }
+        // The engine reads ids as strings: "1" in one part file and 1 in another would become one user or item.
+        foreach (var (column, (stringFile, integerFile)) in idKinds)
+        {
+            if (stringFile is not null && integerFile is not null)
+                problems.Add($"{table}: column '{column}' is a string in '{stringFile}' but an integer in '{integerFile}'; ids such as \"1\" and 1 would be merged silently. " +
+                    $"Write every part file with the same type (e.g. CAST({column} AS VARCHAR) in the export).");
         }
         if (common is null) return null;
         if (rows == 0 && table == "events")
             problems.Add($"events: '{path}' holds 0 rows; there is nothing to compute. Check that the export that writes it succeeded.");
-        return new InputTable(table, new ParquetSource(full, isDirectory), parquetFiles, rows, common, bytes);
+        return new InputTable(table, new ParquetSource(full, isDirectory, parquetFiles), parquetFiles, rows, common, bytes);
     }
 
     private static async Task<(long Rows, IReadOnlyList<DataField> Fields)?> ReadFooterAsync(string file, string shown, string table, List<string> problems, CancellationToken cancellationToken)
@@ -124,6 +140,10 @@ public sealed record InputCatalog(InputTable Events, InputTable? Items, InputTab
     {
         var byName = fields.GroupBy(f => f.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var present = new HashSet<string>(byName.Keys, StringComparer.Ordinal);
+        // With Hive partitioning the folder's value replaces the file's column (every event became a "like").
+        foreach (var key in partitionKeys.Where(byName.ContainsKey).Order(StringComparer.Ordinal))
+            problems.Add($"{table}: '{shown}' lies in a Hive partition folder '{key}=…' and also has a column '{key}'; the folder's value would replace the file's. " +
+                "Rename the partition folder or the column so they differ.");
         present.UnionWith(partitionKeys);
         foreach (var column in columns)
         {

@@ -28,6 +28,7 @@ public sealed class OutputLock : IDisposable
 
     public static OutputLock Acquire(string outputDirectory, string runId)
     {
+        outputDirectory = Path.GetFullPath(outputDirectory);
         try
         {
             Directory.CreateDirectory(outputDirectory);
@@ -44,6 +45,17 @@ public sealed class OutputLock : IDisposable
         {
             handle = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
+        catch (UnauthorizedAccessException e)
+        {
+            // A read-only folder (or a lock file owned by someone else): not a concurrent run.
+            throw new PublishException(
+                $"Cannot write to output folder '{outputDirectory}' (creating '{LockFileName}' was refused: {e.Message}). " +
+                "Give the job write permission there, or set Output:Path to a writable folder. Nothing was written.", e);
+        }
+        catch (IOException e) when (IsDiskFull(e))
+        {
+            throw DiskFull(outputDirectory, e);
+        }
         catch (IOException e)
         {
             var holder = File.Exists(holderPath) ? SafeRead(holderPath) : "another process";
@@ -55,9 +67,29 @@ public sealed class OutputLock : IDisposable
         var stale = File.Exists(holderPath);
         var info = string.Create(CultureInfo.InvariantCulture,
             $"run {runId}, pid {Environment.ProcessId} on {Environment.MachineName}, started {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}");
-        File.WriteAllText(holderPath, info);
+        try
+        {
+            File.WriteAllText(holderPath, info);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            handle.Dispose();
+            throw IsDiskFull(e) ? DiskFull(outputDirectory, e) : new PublishException(
+                $"Cannot write '{HolderFileName}' in output folder '{outputDirectory}': {e.Message}. " +
+                "Give the job write permission there, or set Output:Path to a writable folder. Nothing was written.", e);
+        }
         return new OutputLock(handle, holderPath) { RecoveredStaleLock = stale };
     }
+
+    /// <summary>ENOSPC (28) or EDQUOT (122) on Linux, ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows.</summary>
+    public static bool IsDiskFull(Exception e) =>
+        e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("quota exceeded", StringComparison.OrdinalIgnoreCase)
+        || e.HResult is 28 or 122 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
+
+    private static PublishException DiskFull(string outputDirectory, Exception e) => new(
+        $"The disk of output folder '{outputDirectory}' is full ({e.Message}). Free space there or set Output:Path to a larger disk; " +
+        "the previous outputs are unchanged.", e);
 
     public void Dispose()
     {
@@ -66,7 +98,7 @@ public sealed class OutputLock : IDisposable
         {
             File.Delete(_holderPath);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The note is informational; a leftover one only makes the next run log "stale lock recovered".
         }

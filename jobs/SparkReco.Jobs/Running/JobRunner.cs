@@ -49,6 +49,7 @@ public sealed class JobRunner
         var pseudonymKey = _settings.Privacy.PseudonymizeIds ? PrivacySettings.ReadKey() : null;
         var startedAt = DateTime.UtcNow;
         var runId = startedAt.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
+        CheckOutputPlacement(_settings);
         var catalog = await InputCatalog.OpenAsync(_settings.Input, ct);
         _logger.LogInformation("Run {RunId}: events {Files} file(s), {Rows} rows; items {Items}; follows {Follows}",
             runId, catalog.Events.Files.Count, catalog.Events.Rows, catalog.Items?.Rows.ToString(CultureInfo.InvariantCulture) ?? "none", catalog.Follows?.Rows.ToString(CultureInfo.InvariantCulture) ?? "none");
@@ -63,12 +64,12 @@ public sealed class JobRunner
         try
         {
             var (context, timings) = await RunStagesAsync(engine, catalog, startedAt, ct);
-            var outputRows = await WriteTablesAsync(engine, context, staging, timings, pseudonymKey, ct);
+            var outputRows = await StagingWrite(staging, "the tables", () => WriteTablesAsync(engine, context, staging, timings, pseudonymKey, ct));
             var inputRows = new SortedDictionary<string, long>(StringComparer.Ordinal) { ["events"] = catalog.Events.Rows };
             if (catalog.Items is not null) inputRows["items"] = catalog.Items.Rows;
             if (catalog.Follows is not null) inputRows["follows"] = catalog.Follows.Rows;
             var summary = new RunSummary(runId, startedAt, context.AsOf, engine.Version, timings, outputRows, inputRows);
-            var files = await WriteArtifactsAsync(engine, context, summary, staging, ct);
+            var files = await StagingWrite(staging, "the run files (metrics.json, report.html)", () => WriteArtifactsAsync(engine, context, summary, staging, ct));
 
             var manifest = new RunManifest
             {
@@ -105,6 +106,62 @@ public sealed class JobRunner
     }
 
     /// <summary>
+    /// Writing into the staging folder fails on the output's disk, not the engine's: a full or read-only output
+    /// is a publish error (exit 5) that names Output:Path, whether the file system said so to .NET or to the engine.
+    /// </summary>
+    private async Task<T> StagingWrite<T>(string staging, string what, Func<Task<T>> write)
+    {
+        try
+        {
+            return await write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException
+            || (e is EngineException && e.Message.Contains(staging, StringComparison.Ordinal) && IsOutputFileSystemError(e.Message)))
+        {
+            // The engine's own hint is about its spill folder; the file system's message is what applies here.
+            var cause = e is EngineException { InnerException: { } inner } ? inner.Message : e.Message;
+            var problem = OutputLock.IsDiskFull(e) || cause.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+                ? "the disk is full. Free space there or set Output:Path to a larger disk"
+                : e is UnauthorizedAccessException || IsOutputFileSystemError(cause)
+                ? "the folder is not writable. Give the job write permission there or set Output:Path to a writable folder"
+                : "an I/O error occurred. Check the folder's disk and permissions";
+            throw new PublishException($"Writing {what} to the output folder '{Path.GetFullPath(_settings.Output.Path)}' failed: {problem}. " +
+                $"The previous outputs are unchanged. ({FirstLine(cause)})", e);
+        }
+    }
+
+    private static bool IsOutputFileSystemError(string message) =>
+        message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("Permission denied", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("Read-only file system", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("quota", StringComparison.OrdinalIgnoreCase);
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+
+    /// <summary>
+    /// The output folder must not be an input folder, lie inside one, or contain one: the published tables and
+    /// manifest would become input of the next run (or the publish would move the input aside). Exit 2.
+    /// </summary>
+    public static void CheckOutputPlacement(JobSettings settings)
+    {
+        var output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(settings.Output.Path));
+        var inputs = new[] { ("Input:Events", settings.Input.Events), ("Input:Items", settings.Input.Items), ("Input:Follows", settings.Input.Follows), ("Evaluation:TestEvents", settings.Evaluation.TestEvents) };
+        foreach (var (setting, path) in inputs)
+        {
+            if (path is null) continue;
+            var input = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+            if (IsSameOrInside(output, input) || IsSameOrInside(input, output))
+                throw new ConfigurationException(
+                    $"setting 'Output:Path' ('{settings.Output.Path}') overlaps the input of '{setting}' ('{path}'): published tables would be read as input by the next run. " +
+                    "Set Output:Path to a folder outside every input folder.");
+        }
+    }
+
+    private static bool IsSameOrInside(string path, string folder) =>
+        string.Equals(path, folder, StringComparison.Ordinal)
+        || path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    /// <summary>
     /// Runs the plan's stages without taking the output lock, writing tables or publishing (offline evaluation):
     /// returns the context, whose facts and metrics the caller reports.
     /// </summary>
@@ -121,6 +178,12 @@ public sealed class JobRunner
         foreach (var view in SourceTables.Render(catalog, _settings.Input.Columns, engine.Dialect))
             await engine.ExecuteAsync(view, ct);
         var asOf = _settings.Affinity.AsOf ?? await ResolveAsOfAsync(engine, startedAt, ct);
+        // Every event is at most as new as the run's start, so a later as_of only decays them all towards
+        // zero (a year 3000 as_of published all-zero tables): it is a wrong setting, not a choice.
+        if (asOf > startedAt)
+            throw new ConfigurationException(
+                $"setting 'Affinity:AsOf' (--as-of) is {asOf:yyyy-MM-ddTHH:mm:ssZ}, after the run started ({startedAt:yyyy-MM-ddTHH:mm:ssZ}); " +
+                "events cannot be newer than now. Give the schedule's time or leave it empty for the latest event time.");
         _logger.LogInformation("as_of = {AsOf:yyyy-MM-ddTHH:mm:ssZ}{Source}", asOf, _settings.Affinity.AsOf is null ? " (latest event time)" : " (configured)");
         var context = new StageContext(_settings, engine.Dialect, asOf, startedAt, catalog.Items is not null, catalog.Follows is not null) { Logger = _logger };
         // Row checks are part of validation: they fail the run before any stage does work.

@@ -21,7 +21,7 @@ public static class Pseudonymizer
     {
         var d = engine.Dialect;
         return engine.ExecuteAsync(
-            $"CREATE OR REPLACE TABLE {d.Quote(KeyTable)} AS\nSELECT {d.CastString(d.Parameter("key"))} AS {d.Quote(KeyColumn)}",
+            $"CREATE OR REPLACE TEMP TABLE {d.Quote(KeyTable)} AS\nSELECT {d.CastString(d.Parameter("key"))} AS {d.Quote(KeyColumn)}",
             new Dictionary<string, string>(StringComparer.Ordinal) { ["key"] = key }, ct);
     }
 

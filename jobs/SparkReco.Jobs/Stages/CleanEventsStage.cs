@@ -1,5 +1,6 @@
 using System.Globalization;
 using SparkReco.Core.Engine;
+using SparkReco.Core.Errors;
 using SparkReco.Core.Stages;
 
 namespace SparkReco.Jobs.Stages;
@@ -49,6 +50,15 @@ public sealed class CleanEventsStage : IStage
         await engine.ExecuteAsync(c.Dialect.CreateView(Name, RenderClean(c)), ct);
 
         var clean = distinct - botEvents;
+        if (clean == 0)
+        {
+            // Publishing empty tables over the previous good output is never what a run is for.
+            var lookback = c.Settings.Clean.LookbackDays > 0 ? $" and Clean:LookbackDays = {c.Settings.Clean.LookbackDays}" : "";
+            throw new InputDataException(
+                $"events '{c.Settings.Input.Events}': no usable event falls in the window ending at as_of {c.AsOf:yyyy-MM-ddTHH:mm:ssZ}{lookback} " +
+                $"({counts["total_rows"]:N0} rows read, {counts["kept"]:N0} valid and inside the window{(botEvents > 0 ? ", the rest of the window are bots" : "")}). " +
+                "Set --as-of / Affinity:AsOf inside the data's time range (or leave it empty for the latest event time), or widen Clean:LookbackDays. Nothing was published.");
+        }
         var dropped = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var (reason, rows) in counts)
             if (!EventChecks.Totals.Contains(reason) && rows > 0) dropped[reason] = rows;

@@ -20,7 +20,9 @@ public static class EventChecks
     public static string BadTime(StageContext c) =>
         $"event_time < {c.Dialect.Timestamp(Earliest)} OR event_time > {c.Dialect.Timestamp(c.StartedAt)}";
 
-    public static string BadWeight => "weight IS NOT NULL AND (isnan(weight) OR weight < 0)";
+    // Infinity passes isnan and "< 0" but turns every sum it enters into Infinity or NaN later (and DECIMAL
+    // casts fail): the largest finite double is the portable bound (DuckDB and Spark both parse the literal).
+    public static string BadWeight => "weight IS NOT NULL AND (isnan(weight) OR weight < 0 OR weight > 1.7976931348623157E308)";
 
     public static string KnownType(StageContext c) =>
         $"event_type IN ({string.Join(", ", c.Settings.Affinity.EventWeights.Keys.Select(c.Dialect.Literal))})";
@@ -95,7 +97,7 @@ public static class EventChecks
             Check("null_event_time", columns.EventTime, "have a null event time", NullFix);
             Check("before_1990", columns.EventTime, "are dated before 1990-01-01 (usually a zero or seconds-vs-milliseconds mix-up)", "fix the time unit in the export");
             Check("in_future", columns.EventTime, $"are dated after the run started ({c.StartedAt:yyyy-MM-ddTHH:mm:ssZ}); clocks or time zones are off", "fix the times in the export");
-            Check("bad_weight", columns.Weight, "have a negative or NaN weight", "make weights non-negative");
+            Check("bad_weight", columns.Weight, "have a negative, NaN or infinite weight", "make weights finite and non-negative");
         }
 
         if (clean.UnknownEventTypes == "fail" && counts["unknown_event_type"] > 0)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using SparkReco.Core.Errors;
 using SparkReco.Core.Stages;
 using SparkReco.Input;
+using SparkReco.Jobs.Running;
 using SparkReco.Jobs.Stages;
 
 namespace SparkReco.Cli.Commands;
@@ -18,6 +19,7 @@ public static class ValidateCommand
         {
             var settings = options.Load(parse);
             using var loggers = ConsoleLogging.Create(parse.GetValue(options.Verbose), quiet: false);
+            JobRunner.CheckOutputPlacement(settings);
             var catalog = await InputCatalog.OpenAsync(settings.Input, ct);
             await using var engine = await Engines.Factory(loggers)(settings.Engine, ct);
             foreach (var view in SourceTables.Render(catalog, settings.Input.Columns, engine.Dialect))

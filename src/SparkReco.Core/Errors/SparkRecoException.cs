@@ -9,6 +9,12 @@ public static class ExitCodes
     public const int InputData = 3;
     public const int Engine = 4;
     public const int Publish = 5;
+
+    /// <summary>Stopped by SIGINT (Ctrl+C): 128 + 2, as shells report it.</summary>
+    public const int Cancelled = 130;
+
+    /// <summary>Stopped by SIGTERM (how schedulers stop a job): 128 + 15.</summary>
+    public const int Terminated = 143;
 }
 
 /// <summary>

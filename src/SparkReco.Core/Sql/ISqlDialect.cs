@@ -67,7 +67,14 @@ public interface ISqlDialect
 }
 
 /// <summary>A Parquet input: one file, or a folder of part files / Hive-style partitions.</summary>
-public sealed record ParquetSource(string Path, bool IsDirectory);
+/// <param name="Path">The file or folder the user named (for messages and Hive partition discovery).</param>
+/// <param name="IsDirectory">True for a folder of part files or Hive partitions.</param>
+/// <param name="Files">
+/// The exact files the input check read, when known. The engine reads these and nothing else, so what was
+/// checked is what is computed on (no glob that also picks up <c>_temporary/</c> or hidden files, and no
+/// glob characters in the path matching a sibling folder).
+/// </param>
+public sealed record ParquetSource(string Path, bool IsDirectory, IReadOnlyList<string>? Files = null);
 
 /// <summary>The parts of SQL that are the same in DuckDB and Spark SQL.</summary>
 public abstract class SqlDialectBase : ISqlDialect

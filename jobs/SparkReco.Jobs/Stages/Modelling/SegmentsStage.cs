@@ -162,8 +162,9 @@ public sealed class SegmentsStage : IStage
             ["inertia"] = Math.Round(model.Inertia, 6),
             ["sql_vs_mlnet_sample_agreement"] = agreement,
             ["users"] = count,
-            ["standardisation"] = stand.Describe(),
-            ["centroids"] = model.Centroids.Select(v => v.Select(x => Math.Round(x, 6)).ToArray()).ToArray(),
+            // No centroids and no standardisation: with them, the mean features of a segment that k-anonymity
+            // withholds from segment_profiles could be reconstructed exactly. Published figures follow the
+            // same suppression as the tables.
         };
         return count;
     }

@@ -241,8 +241,25 @@ public sealed class UserScoresStage : IStage
             """, ct);
         if (rows.Count == 0) return 0;
         var expected = model.PredictProbabilities(rows.Select(stand.Vector).ToList());
-        var ids = string.Join(", ", rows.Select(r => d.Literal(Convert.ToString(r["user_id"], CultureInfo.InvariantCulture)!)));
-        var scored = (await engine.QueryAsync($"SELECT user_id, class, probability FROM {c.Q(Table)} WHERE user_id IN ({ids})", ct))
+        // The sample is selected again by the engine rather than listed as literals: user ids never enter SQL
+        // text, which --verbose logs (with pseudonymisation on, raw ids must not reach a log).
+        var scored = (await engine.QueryAsync(
+            $"""
+            SELECT
+                s.user_id,
+                s.class,
+                s.probability
+            FROM {c.Q(Table)} AS s
+            JOIN (
+                SELECT user_id
+                FROM {c.Q(UserFeaturesStage.Table)}
+                ORDER BY
+                    {d.Md5("user_id")},
+                    user_id
+                LIMIT {d.Literal(Users)}
+            ) AS checked
+                ON checked.user_id = s.user_id
+            """, ct))
             .ToDictionary(r => (Convert.ToString(r["user_id"], CultureInfo.InvariantCulture)!, Convert.ToString(r["class"], CultureInfo.InvariantCulture)!),
                 r => Convert.ToDouble(r["probability"], CultureInfo.InvariantCulture));
         var max = 0.0;
