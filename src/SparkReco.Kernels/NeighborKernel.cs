@@ -13,15 +13,42 @@ public sealed class NeighborKernel(Csr userItems, int minOverlap, int topK)
 
     private readonly Csr _itemUsers = userItems.Transpose();
 
-    /// <summary>User pairs (u &lt; v) the item index generates: Σ over items of n_i(n_i − 1)/2.</summary>
-    public long Pairs
+    /// <summary>
+    /// The unit vectors the SQL's neighbour-vectors step makes, from users × items affinity: entries with positive
+    /// affinity on items with at most <paramref name="maxUsersPerItem"/> such users, each divided by the norm of the
+    /// user's kept entries (the norm's sum of squares added exactly, as the SQL's does), so the weights are the same bits.
+    /// </summary>
+    public static Csr UnitVectors(Csr affinity, int maxUsersPerItem)
     {
-        get
+        var usersPerItem = new int[affinity.ColumnCount];
+        for (var e = 0; e < affinity.Entries; e++)
+            if (affinity.Values[e] > 0) usersPerItem[affinity.Columns[e]]++;
+        bool Kept(int e) => affinity.Values[e] > 0 && usersPerItem[affinity.Columns[e]] <= maxUsersPerItem;
+
+        var offsets = new int[affinity.Rows + 1];
+        for (var u = 0; u < affinity.Rows; u++)
         {
-            long pairs = 0;
-            for (var i = 0; i < _itemUsers.Rows; i++) pairs += (long)_itemUsers.RowLength(i) * (_itemUsers.RowLength(i) - 1) / 2;
-            return pairs;
+            var kept = 0;
+            for (var e = affinity.Offsets[u]; e < affinity.Offsets[u + 1]; e++) if (Kept(e)) kept++;
+            offsets[u + 1] = offsets[u] + kept;
         }
+        var columns = new int[offsets[affinity.Rows]];
+        var weights = new double[columns.Length];
+        for (var u = 0; u < affinity.Rows; u++)
+        {
+            Int128 squares = 0;
+            for (var e = affinity.Offsets[u]; e < affinity.Offsets[u + 1]; e++)
+                if (Kept(e)) squares += ExactDecimalSum.Term(affinity.Values[e] * affinity.Values[e]);
+            var norm = Math.Sqrt(ExactDecimalSum.ToDouble(squares));
+            var at = offsets[u];
+            for (var e = affinity.Offsets[u]; e < affinity.Offsets[u + 1]; e++)
+            {
+                if (!Kept(e)) continue;
+                columns[at] = affinity.Columns[e];
+                weights[at++] = affinity.Values[e] / norm;
+            }
+        }
+        return Csr.FromOffsets(affinity.Rows, affinity.ColumnCount, offsets, columns, weights);
     }
 
     /// <summary>Rows (user, neighbour, similarity, extra = overlap, rank), user by user.</summary>

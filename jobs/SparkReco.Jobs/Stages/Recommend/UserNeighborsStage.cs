@@ -46,12 +46,10 @@ public sealed class UserNeighborsStage(TableScope? scope = null) : MultiTableSta
 
     protected override async Task<long> RunKernelAsync(IEngine engine, StageContext c, CancellationToken ct)
     {
-        // The vectors come from the SQL step, so kernel and SQL multiply exactly the same weights.
-        var (vectorsTable, vectorsSql) = Steps(c)[0];
-        await engine.CreateTableAsync(vectorsTable, vectorsSql, ct);
-        var users = await CfKernels.CountAsync(engine, c, _scope["cf_users"], ct);
-        var items = await CfKernels.CountAsync(engine, c, _scope["cf_items"], ct);
-        var vectors = await CfKernels.ReadCsrAsync(engine, $"SELECT user_ix, item_ix, weight FROM {c.Q(Vectors)}", "user_ix", "item_ix", "weight", users, items, ct);
+        // The kernel builds the same unit vectors as the SQL's first step, bit for bit, from the affinity it already holds.
+        var affinity = (await CfKernels.AffinityAsync(engine, c, _scope, ct)).Matrix;
+        var users = affinity.Rows;
+        var vectors = NeighborKernel.UnitVectors(affinity, c.Settings.Neighbors.MaxUsersPerItem);
         var n = c.Settings.Neighbors;
         var kernel = new NeighborKernel(vectors, n.MinOverlap, n.TopK);
         var rows = await CfKernels.WriteAndKeepAsync(engine, c, Name, ("user_ix", "neighbor_ix", "similarity", "overlap"), extraIsId: false,
