@@ -156,8 +156,8 @@ public sealed class DuckDbEngine : IEngine
 
     public async Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, CancellationToken cancellationToken)
     {
-        var columns = string.Join(",\n    ", schema.Select(c => $"{Dialect.Quote(c.Name)} {SqlType(c.Type)}"));
-        await ExecuteAsync($"CREATE OR REPLACE TABLE {Dialect.Quote(table)} (\n    {columns}\n)", cancellationToken);
+        var definitions = string.Join(",\n    ", schema.Select(c => $"{Dialect.Quote(c.Name)} {SqlType(c.Type)}"));
+        await ExecuteAsync($"CREATE OR REPLACE TABLE {Dialect.Quote(table)} (\n    {definitions}\n)", cancellationToken);
         long rows = 0;
         var watch = Stopwatch.StartNew();
         try
@@ -165,12 +165,19 @@ public sealed class DuckDbEngine : IEngine
             using var appender = _connection.CreateAppender(table);
             await foreach (var block in blocks.WithCancellation(cancellationToken))
             {
-                var values = schema.Select(c => block.Columns.First(b => b.Name == c.Name).Values).ToArray();
+                var columns = schema.Select(c => block.Columns.First(b => b.Name == c.Name)).ToArray();
+                var values = columns.Select(c => c.Values).ToArray();
+                var nulls = columns.Select(c => c.Nulls).ToArray();
                 for (var r = 0; r < block.RowCount; r++)
                 {
                     var row = appender.CreateRow();
                     for (var c = 0; c < values.Length; c++)
                     {
+                        if (nulls[c]?[r] == true)
+                        {
+                            row = row.AppendNullValue();
+                            continue;
+                        }
                         row = values[c] switch
                         {
                             int[] v => row.AppendValue(v[r]),

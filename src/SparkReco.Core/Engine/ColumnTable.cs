@@ -16,8 +16,11 @@ public enum ColumnType
     Text,
 }
 
-/// <summary>One column of a <see cref="ColumnTable"/>: its name, type and values (the first <c>RowCount</c> entries count).</summary>
-public sealed record Column(string Name, ColumnType Type, Array Values)
+/// <summary>
+/// One column of a <see cref="ColumnTable"/>: its name, type and values (the first <c>RowCount</c> entries count); where
+/// <paramref name="Nulls"/> is true the row holds NULL whatever the value says (numbers have no null of their own).
+/// </summary>
+public sealed record Column(string Name, ColumnType Type, Array Values, bool[]? Nulls = null)
 {
     public static Column Of(string name, int[] values) => new(name, ColumnType.Int32Bit, values);
     public static Column Of(string name, long[] values) => new(name, ColumnType.Int64Bit, values);

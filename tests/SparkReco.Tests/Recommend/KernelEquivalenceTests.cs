@@ -22,6 +22,7 @@ public sealed class KernelEquivalenceTests
         ("user_neighbors", "user_id, \"rank\""),
         ("rec_item_scores", "user_ix, \"rank\""),
         ("rec_user_scores", "user_ix, \"rank\""),
+        ("cf_recommendations", "user_ix, \"rank\""),
         ("recommendations", "user_id, \"rank\""),
     ];
 

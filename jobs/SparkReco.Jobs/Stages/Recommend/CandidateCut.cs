@@ -94,7 +94,10 @@ internal static class CandidateCut
         return new CandidateOptions(r.RemoveSeen, r.PopularityPenalty, itemUsers, r.Candidates(c.Settings.Evaluation));
     }
 
-    /// <summary>Writes the kernel's candidates with the SQL path's columns and types.</summary>
-    public static Task<long> WriteAsync(IEngine engine, string table, IEnumerable<TopKBlock> blocks, CancellationToken ct) =>
-        CfKernels.WriteAsync(engine, table, ("user_ix", "item_ix", "score", "reason_ix"), extraIsId: true, blocks, ct);
+    /// <summary>The columns of a candidate table: (row, column, score, extra).</summary>
+    public static readonly (string Row, string Column, string Score, string Extra) Columns = ("user_ix", "item_ix", "score", "reason_ix");
+
+    /// <summary>Writes the kernel's candidates with the SQL path's columns and types, and keeps them for the recommendations kernel.</summary>
+    public static Task<long> WriteAsync(IEngine engine, StageContext c, string table, IEnumerable<TopKBlock> blocks, int users, int items, CancellationToken ct) =>
+        CfKernels.WriteAndKeepAsync(engine, c, table, Columns, extraIsId: true, blocks, users, items, ct);
 }

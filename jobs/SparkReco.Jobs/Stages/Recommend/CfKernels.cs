@@ -53,10 +53,15 @@ public static class CfKernels
     }
 
     /// <summary>A table a kernel wrote, as rows × columns of its scores: kept in process by the kernel, else read from the engine.</summary>
-    public static async Task<Csr> ScoresAsync(IEngine engine, StageContext c, string table, (string Row, string Column, string Score) names, int rows, int columns, CancellationToken ct)
+    public static async Task<RankedRows> RankedAsync(IEngine engine, StageContext c, string table, (string Row, string Column, string Score, string Extra) names, int rows, int columns, CancellationToken ct)
     {
-        if (c.InProcessTables.TryGetValue(table, out var cached)) return (Csr)cached;
-        return await ReadCsrAsync(engine, $"SELECT {names.Row}, {names.Column}, {names.Score} FROM {c.Q(table)}", names.Row, names.Column, names.Score, rows, columns, ct);
+        if (c.InProcessTables.TryGetValue(table, out var cached)) return (RankedRows)cached;
+        var read = await engine.ReadColumnsAsync(
+            $"SELECT {names.Row}, {names.Column}, {names.Score}, CAST({names.Extra} AS BIGINT) AS extra FROM {c.Q(table)} ORDER BY {names.Row}, {c.Q("rank")}", ct);
+        var n = read.RowCount;
+        var matrix = Csr.FromTriples(rows, columns, read.Ints(names.Row).AsSpan(0, n), read.Ints(names.Column).AsSpan(0, n), read.Reals(names.Score).AsSpan(0, n));
+        // Rows were read in (row, rank) order and the counting sort is stable, so entry e is read row e.
+        return new RankedRows(matrix, read.Longs("extra")[..n]);
     }
 
     /// <summary>Reads a (row, column, value) table from the engine into a CSR matrix of rows × columns.</summary>
@@ -87,17 +92,18 @@ public static class CfKernels
         bool extraIsId, IEnumerable<TopKBlock> blocks, int rows, int columns, CancellationToken ct)
     {
         var offsets = new int[rows + 1];
-        var entries = new List<(int Column, double Score)>();
+        var entries = new List<(int Column, double Score, long Extra)>();
         var written = await WriteAsync(engine, table, names, extraIsId, blocks, block =>
         {
             for (var i = 0; i < block.Count; i++)
             {
                 offsets[block.Rows[i] + 1]++;
-                entries.Add((block.Columns[i], block.Scores[i]));
+                entries.Add((block.Columns[i], block.Scores[i], block.Extras[i]));
             }
         }, ct);
         for (var r = 0; r < rows; r++) offsets[r + 1] += offsets[r];
-        c.InProcessTables[table] = Csr.FromOffsets(rows, columns, offsets, entries.Select(e => e.Column).ToArray(), entries.Select(e => e.Score).ToArray());
+        var matrix = Csr.FromOffsets(rows, columns, offsets, entries.Select(e => e.Column).ToArray(), entries.Select(e => e.Score).ToArray());
+        c.InProcessTables[table] = new RankedRows(matrix, entries.Select(e => e.Extra).ToArray());
         return written;
     }
 

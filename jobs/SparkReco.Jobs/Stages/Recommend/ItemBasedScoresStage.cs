@@ -72,8 +72,8 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
     {
         var affinity = (await CfKernels.AffinityAsync(engine, c, _scope, ct)).Matrix;
         var items = affinity.ColumnCount;
-        var similarity = await CfKernels.ScoresAsync(engine, c, _scope["cf_item_similarity"], ("item_ix", "similar_ix", "similarity"), items, items, ct);
+        var similarity = (await CfKernels.RankedAsync(engine, c, _scope["cf_item_similarity"], ("item_ix", "similar_ix", "similarity", "cooccurrence"), items, items, ct)).Matrix;
         var options = await CandidateCut.OptionsAsync(engine, c, _scope, items, ct);
-        return await CandidateCut.WriteAsync(engine, Name, ScoreKernel.ItemBased(affinity, similarity, options, c.Settings.Engine.Threads), ct);
+        return await CandidateCut.WriteAsync(engine, c, Name, ScoreKernel.ItemBased(affinity, similarity, options, c.Settings.Engine.Threads), affinity.Rows, items, ct);
     }
 }

@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using SparkReco.Core.Engine;
+using SparkReco.Kernels;
 using SparkReco.Core.Stages;
 
 namespace SparkReco.Jobs.Stages.Recommend;
@@ -18,7 +21,7 @@ public sealed record RecommendVariant(string Name, double ItemWeight, double Use
 /// </list>
 /// Back-fill covers users known to affinity; a user whose every event was dropped by cleaning is not known and gets no row.
 /// </summary>
-public sealed class RecommendationsStage(TableScope? scope = null, RecommendVariant? variant = null) : SqlStage
+public sealed class RecommendationsStage(TableScope? scope = null, RecommendVariant? variant = null) : MultiTableStage
 {
     private readonly TableScope _scope = scope ?? TableScope.Main;
 
@@ -34,7 +37,18 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
     public RecommendVariant Variant(StageContext c) => variant ?? new RecommendVariant(
         "configured", c.Settings.Recommend.ItemWeight, c.Settings.Recommend.UserWeight, c.Settings.Recommend.TopN, c.Settings.Recommend.Backfill);
 
-    public override string Render(StageContext c)
+    /// <summary>The list on dense ids (user_ix, rank, item_ix, score, source, reason_kind, reason_ix), before the ids are put back.</summary>
+    public string RankedName(StageContext c) => variant is null ? _scope["cf_recommendations"] : $"eval_cf_recommendations_{variant.Name}";
+
+    protected override bool HasKernel => true;
+
+    public override IReadOnlyList<(string Table, string Select)> Steps(StageContext c) =>
+    [
+        (RankedName(c), RenderRanked(c)),
+        (Name, RenderDecode(c)),
+    ];
+
+    private string RenderRanked(StageContext c)
     {
         var v = Variant(c);
         var d = c.Dialect;
@@ -251,7 +265,7 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
             """);
 
         var header = string.Create(CultureInfo.InvariantCulture, $"""
-            -- {Name}: one row per (user_id, rank), the top {v.TopN} items per user.
+            -- {RankedName(c)}: one row per (user_ix, rank), the top {v.TopN} items per user.
             -- Each source's candidates (already cut to the best N′ per user{(settings.RemoveSeen ? ", seen items removed" : "")}{(settings.PopularityPenalty > 0 ? $", divided by users(item)^{settings.PopularityPenalty}" : "")}) are divided by the
             -- user's maximum from that source, then blended as {v.ItemWeight}·item + {v.UserWeight}·user.{(v.Backfill ? "\n-- Lists shorter than N are back-filled with popular unseen items (source popular), after every CF candidate." : "")}
             """);
@@ -259,8 +273,27 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
             {header}
             WITH {string.Join(",\n", ctes)}
             SELECT
+                user_ix,
+                list_rank AS {c.Q("rank")},
+                item_ix,
+                score,
+                source,
+                reason_kind,
+                reason_ix
+            FROM ranked
+            WHERE list_rank <= {n}
+            """;
+    }
+
+    /// <summary>The published table: <see cref="RankedName"/> with the original ids and a readable reason.</summary>
+    private string RenderDecode(StageContext c)
+    {
+        var d = c.Dialect;
+        return $"""
+            -- {Name}: one row per (user_id, rank): {RankedName(c)} with the original ids and a readable reason.
+            SELECT
                 u.user_id,
-                r.list_rank AS {c.Q("rank")},
+                r.{c.Q("rank")},
                 i.item_id,
                 r.score,
                 r.source,
@@ -275,7 +308,7 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
             FROM (
                 SELECT
                     user_ix,
-                    list_rank,
+                    {c.Q("rank")},
                     item_ix,
                     score,
                     source,
@@ -283,8 +316,7 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
                     -- Typed reason numbers, so the id look-ups below are plain equality joins.
                     CASE WHEN reason_kind = {d.Literal("item")} THEN reason_ix END AS reason_item_ix,
                     CASE WHEN reason_kind = {d.Literal("user")} THEN reason_ix END AS reason_user_ix
-                FROM ranked
-                WHERE list_rank <= {n}
+                FROM {c.Q(RankedName(c))}
             ) AS r
             JOIN {c.Q(_scope["cf_users"])} AS u
                 ON u.user_ix = r.user_ix
@@ -295,6 +327,72 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
             LEFT JOIN {c.Q(_scope["cf_users"])} AS reason_user
                 ON reason_user.user_ix = r.reason_user_ix
             """;
+    }
+
+    protected override async Task<long> RunKernelAsync(IEngine engine, StageContext c, CancellationToken ct)
+    {
+        var v = Variant(c);
+        var affinity = (await CfKernels.AffinityAsync(engine, c, _scope, ct)).Matrix;
+        var (users, items) = (affinity.Rows, affinity.ColumnCount);
+        var itemRows = v.ItemWeight > 0 ? await CfKernels.RankedAsync(engine, c, _scope["rec_item_scores"], CandidateCut.Columns, users, items, ct) : null;
+        var userRows = v.UserWeight > 0 ? await CfKernels.RankedAsync(engine, c, _scope["rec_user_scores"], CandidateCut.Columns, users, items, ct) : null;
+        var popularity = await engine.ReadColumnsAsync(
+            $"SELECT item_ix, popularity FROM {c.Q(_scope["item_popularity"])} WHERE popularity > {c.Dialect.Literal(0.0)} ORDER BY popularity DESC, item_ix ASC", ct);
+        var popular = popularity.Ints("item_ix")[..popularity.RowCount];
+        var scores = popularity.Reals("popularity")[..popularity.RowCount];
+        if (scores.Length > 0)
+        {
+            var top = scores.Max();
+            for (var p = 0; p < scores.Length; p++) scores[p] /= top;
+        }
+        var options = new BlendOptions(v.ItemWeight, v.UserWeight, v.TopN, v.Backfill, c.Settings.Recommend.RemoveSeen);
+        await engine.WriteTableAsync(RankedName(c),
+            [
+                ("user_ix", ColumnType.Int32Bit),
+                ("rank", ColumnType.Int64Bit),
+                ("item_ix", ColumnType.Int32Bit),
+                ("score", ColumnType.Real),
+                ("source", ColumnType.Text),
+                ("reason_kind", ColumnType.Text),
+                ("reason_ix", ColumnType.Int32Bit),
+            ],
+            RankedColumns(RecommendKernel.Run(affinity, itemRows, userRows, popular, scores, options, c.Settings.Engine.Threads), ct), ct);
+        return await engine.CreateTableAsync(Name, RenderDecode(c), ct);
+    }
+
+    private static readonly string[] SourceNames = ["item", "user", "blend", "popular"];
+    private static readonly string[] ReasonKindNames = ["item", "user", "popular"];
+
+    /// <summary>The kernel's rows in the SQL step's columns: source and reason kind by name, no reason for back-fill.</summary>
+    private static async IAsyncEnumerable<ColumnTable> RankedColumns(IEnumerable<TopKBlock> blocks, [EnumeratorCancellation] CancellationToken ct)
+    {
+        foreach (var block in blocks)
+        {
+            ct.ThrowIfCancellationRequested();
+            var n = block.Count;
+            var sources = new string?[n];
+            var kinds = new string?[n];
+            var reasons = new int[n];
+            var noReason = new bool[n];
+            for (var i = 0; i < n; i++)
+            {
+                sources[i] = SourceNames[(int)RecommendKernel.SourceOf(block.Tags[i])];
+                kinds[i] = ReasonKindNames[(int)RecommendKernel.ReasonKindOf(block.Tags[i])];
+                reasons[i] = (int)block.Extras[i];
+                noReason[i] = block.Extras[i] < 0;
+            }
+            yield return new ColumnTable(n,
+            [
+                Column.Of("user_ix", block.Rows),
+                Column.Of("rank", block.Ranks),
+                Column.Of("item_ix", block.Columns),
+                Column.Of("score", block.Scores),
+                Column.Of("source", sources),
+                Column.Of("reason_kind", kinds),
+                new Column("reason_ix", ColumnType.Int32Bit, reasons, noReason),
+            ]);
+            await Task.Yield();
+        }
     }
 
     /// <summary>The CTEs of one source: its candidates (already cut: seen items, penalty, best N′) divided by the user's maximum.</summary>

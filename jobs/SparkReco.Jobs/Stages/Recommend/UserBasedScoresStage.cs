@@ -85,8 +85,8 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
     {
         var affinity = (await CfKernels.AffinityAsync(engine, c, _scope, ct)).Matrix;
         var (users, items) = (affinity.Rows, affinity.ColumnCount);
-        var neighbors = await CfKernels.ScoresAsync(engine, c, _scope["cf_user_neighbors"], ("user_ix", "neighbor_ix", "similarity"), users, users, ct);
+        var neighbors = (await CfKernels.RankedAsync(engine, c, _scope["cf_user_neighbors"], ("user_ix", "neighbor_ix", "similarity", "overlap"), users, users, ct)).Matrix;
         var options = await CandidateCut.OptionsAsync(engine, c, _scope, items, ct);
-        return await CandidateCut.WriteAsync(engine, Name, ScoreKernel.UserBased(affinity, neighbors, options, c.Settings.Engine.Threads), ct);
+        return await CandidateCut.WriteAsync(engine, c, Name, ScoreKernel.UserBased(affinity, neighbors, options, c.Settings.Engine.Threads), users, items, ct);
     }
 }
