@@ -12,6 +12,11 @@ public static class ExactDecimalSum
     private const double Scale = 1e18;
     private static readonly Int128 ScaleInteger = Int128.Parse("1000000000000000000", System.Globalization.CultureInfo.InvariantCulture);
 
+    private const long ScaleLong = 1_000_000_000_000_000_000;
+
+    /// <summary>Scaled terms below this fit a long (2⁶³, with room for the rounding step).</summary>
+    private const double LongRange = 9.2e18;
+
     /// <summary>Terms at or above this magnitude overflow DECIMAL(38, 18).</summary>
     public const double Limit = 1e20;
 
@@ -20,12 +25,21 @@ public static class ExactDecimalSum
     {
         if (!(value >= 0 && value < Limit))
             throw new OverflowException($"The term {value} is not in [0, 1e20): the kernels sum non-negative terms that fit DECIMAL(38, 18).");
-        return GridRound.Wide(value * Scale);
+        var scaled = value * Scale;
+        // Most terms are below 9.2 (the long range at 18 decimals): a hardware conversion instead of the 128-bit one.
+        return scaled < LongRange ? GridRound.Of(scaled) : GridRound.Wide(scaled);
     }
 
     /// <summary>The total back as DOUBLE, as the engine converts it: integer part plus fraction / 10¹⁸.</summary>
     public static double ToDouble(Int128 total)
     {
+        if (total >= 0 && total <= long.MaxValue)
+        {
+            // The same split with hardware 64-bit division, far cheaper than the 128-bit one.
+            var t = (long)total;
+            var whole = t / ScaleLong;
+            return whole + (double)(t - whole * ScaleLong) / Scale;
+        }
         var integer = total / ScaleInteger;
         var fraction = total % ScaleInteger;
         return (double)integer + (double)(long)fraction / Scale;
