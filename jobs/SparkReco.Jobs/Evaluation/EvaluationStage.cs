@@ -53,7 +53,7 @@ public sealed class EvaluationStage : IStage
     {
         var e = c.Settings.Evaluation;
         var threshold = ((int)Math.Round(e.TestFraction * 65536)).ToString("x4", CultureInfo.InvariantCulture);
-        var key = $"concat({c.Dialect.Literal(e.Seed.ToString(CultureInfo.InvariantCulture) + "|")}, user_id, {c.Dialect.Literal("|")}, item_id)";
+        var key = c.Dialect.Concat(c.Dialect.Literal(e.Seed.ToString(CultureInfo.InvariantCulture) + "|"), "user_id", c.Dialect.Literal("|"), "item_id");
         return $"substr({c.Dialect.Md5(key)}, 1, 4) < {c.Dialect.Literal(threshold)}";
     }
 

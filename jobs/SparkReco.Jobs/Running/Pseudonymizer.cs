@@ -29,7 +29,7 @@ public static class Pseudonymizer
 
     /// <summary>The pseudonym of a string id expression (NULL stays NULL on every engine).</summary>
     public static string Pseudonym(ISqlDialect d, string idExpression) =>
-        $"CASE WHEN {idExpression} IS NULL THEN NULL ELSE {d.Md5($"concat(k.{d.Quote(KeyColumn)}, {d.CastString(idExpression)})")} END";
+        $"CASE WHEN {idExpression} IS NULL THEN NULL ELSE {d.Md5(d.Concat($"k.{d.Quote(KeyColumn)}", d.CastString(idExpression)))} END";
 
     /// <summary>Column names that look like user ids; a published table with one that its stage did not declare is a bug, caught before anything is written.</summary>
     public static bool LooksLikeUserId(string column) =>

@@ -89,7 +89,7 @@ public sealed class UserScoresStage : IStage
         SELECT
             f.user_id,
             l.label,
-            {c.Dialect.Md5($"concat(f.user_id, {c.Dialect.Literal("|holdout")})")} AS holdout_key,
+            {c.Dialect.Md5(c.Dialect.Concat("f.user_id", c.Dialect.Literal("|holdout")))} AS holdout_key,
             {s.ZColumns(c, "f.")}
         FROM {c.Q(TrainingFeatures)} AS f
         JOIN {c.Q(Labels)} AS l
