@@ -31,9 +31,9 @@ public sealed class DuckDbDialect : SqlDialectBase
 
     public override IReadOnlyList<string> Materialize(string table, string select) => [$"CREATE OR REPLACE TABLE {Quote(table)} AS\n{select}"];
 
-    /// <summary>An empty table with these columns (how driver-made rows are appended into DuckDB).</summary>
-    public string CreateEmptyTable(string table, IEnumerable<string> columnDefinitions) =>
-        $"CREATE OR REPLACE TABLE {Quote(table)} (\n    {string.Join(",\n    ", columnDefinitions)}\n)";
+    /// <summary>An empty table with these columns (how driver-made rows are appended into DuckDB); a TEMP table stays in memory, out of the database file and WAL.</summary>
+    public string CreateEmptyTable(string table, IEnumerable<string> columnDefinitions, bool temporary = false) =>
+        $"CREATE OR REPLACE {(temporary ? "TEMP " : "")}TABLE {Quote(table)} (\n    {string.Join(",\n    ", columnDefinitions)}\n)";
 
     public override string Concat(params string[] parts)
     {

@@ -154,9 +154,12 @@ public sealed class DuckDbEngine : IEngine
         });
     }
 
-    public async Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, CancellationToken cancellationToken)
+    public Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, CancellationToken cancellationToken) =>
+        WriteTableAsync(table, schema, blocks, sessionOnly: false, cancellationToken);
+
+    public async Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, bool sessionOnly, CancellationToken cancellationToken)
     {
-        await ExecuteAsync(DuckDbDialect.Instance.CreateEmptyTable(table, schema.Select(c => $"{Dialect.Quote(c.Name)} {SqlType(c.Type)}")), cancellationToken);
+        await ExecuteAsync(DuckDbDialect.Instance.CreateEmptyTable(table, schema.Select(c => $"{Dialect.Quote(c.Name)} {SqlType(c.Type)}"), sessionOnly), cancellationToken);
         long rows = 0;
         var watch = Stopwatch.StartNew();
         try

@@ -19,7 +19,7 @@ public static class Pseudonymizer
 
     /// <summary>Stores the key for this run in the engine as a one-row table (rows, never SQL text).</summary>
     public static Task StoreKeyAsync(IEngine engine, string key, CancellationToken ct) =>
-        engine.WriteTableAsync(KeyTable, [(KeyColumn, ColumnType.Text)], KeyRows(key), ct);
+        engine.WriteTableAsync(KeyTable, [(KeyColumn, ColumnType.Text)], KeyRows(key), sessionOnly: true, ct);
 
     private static async IAsyncEnumerable<ColumnTable> KeyRows(string key)
     {
