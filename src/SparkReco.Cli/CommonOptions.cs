@@ -13,7 +13,7 @@ public sealed class CommonOptions
     public Option<string?> Follows { get; } = new("--follows") { Description = "Follows Parquet path (sets Input:Follows)." };
     public Option<string?> Output { get; } = new("--output", "-o") { Description = "Output folder (sets Output:Path)." };
     public Option<string?> AsOf { get; } = new("--as-of") { Description = "Reference time, ISO-8601 UTC (sets Affinity:AsOf)." };
-    public Option<string?> Engine { get; } = new("--engine") { Description = "Engine that runs the stages: duckdb (sets Engine:Kind)." };
+    public Option<string?> Engine { get; } = new("--engine") { Description = "Engine that runs the stages: duckdb, or spark for plan only in this build (sets Engine:Kind)." };
     public Option<string[]> Set { get; } = new("--set") { Description = "Any setting as Section:Key=value; repeatable.", Arity = ArgumentArity.ZeroOrMore };
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Debug logging, including every SQL statement." };
 

@@ -11,8 +11,40 @@ public sealed class DuckDbDialect : SqlDialectBase
 
     public override string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    public override string ReadParquet(ParquetSource source)
+    /// <summary>DuckDB's capability table: everything the job may ask for.</summary>
+    public override IReadOnlySet<SqlFeature> Features { get; } = new HashSet<SqlFeature>
     {
+        SqlFeature.ParameterMarkers,
+        SqlFeature.Qualify,
+        SqlFeature.SqlFunctions,
+        SqlFeature.DoubleColonCast,
+        SqlFeature.ReplaceTableAsSelect,
+    };
+
+    public override string StringType => "VARCHAR";
+
+    public override IReadOnlyList<string> CreateParquetView(string name, ParquetSource source, Func<string, string> selectFrom)
+    {
+        ArgumentNullException.ThrowIfNull(selectFrom);
+        return [CreateView(name, selectFrom(ReadParquet(source)))];
+    }
+
+    public override IReadOnlyList<string> Materialize(string table, string select) => [$"CREATE OR REPLACE TABLE {Quote(table)} AS\n{select}"];
+
+    /// <summary>An empty table with these columns (how driver-made rows are appended into DuckDB); a TEMP table stays in memory, out of the database file and WAL.</summary>
+    public string CreateEmptyTable(string table, IEnumerable<string> columnDefinitions, bool temporary = false) =>
+        $"CREATE OR REPLACE {(temporary ? "TEMP " : "")}TABLE {Quote(table)} (\n    {string.Join(",\n    ", columnDefinitions)}\n)";
+
+    public override string Concat(params string[] parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        return $"concat({string.Join(", ", parts)})"; // DuckDB's concat already skips NULLs
+    }
+
+    /// <summary>A table expression reading Parquet from a file or a folder (with Hive partitions).</summary>
+    public string ReadParquet(ParquetSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
         // A folder may hold part files or Hive partitions (dt=2026-11-01/part-0.parquet); union_by_name
         // tolerates part files whose optional columns differ.
         var hive = source.IsDirectory ? "true" : "false";
@@ -42,8 +74,6 @@ public sealed class DuckDbDialect : SqlDialectBase
         $"CAST(epoch_us({timestampExpression}) AS DOUBLE) / CAST(1000000 AS DOUBLE)";
 
     public override string Parameter(string name) => "$" + name;
-
-    public override string CastString(string expression) => $"CAST({expression} AS VARCHAR)";
 
     // Parquet timestamps written UTC-adjusted (Spark's default) arrive as TIMESTAMP WITH TIME ZONE; a plain CAST
     // goes through ICU time-zone rules per row (10× slower). Both kinds are instants, so rebuild from epoch micros.

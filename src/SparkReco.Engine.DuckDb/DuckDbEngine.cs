@@ -109,7 +109,7 @@ public sealed class DuckDbEngine : IEngine
     public async Task<long> CreateTableAsync(string table, string selectSql, CancellationToken cancellationToken)
     {
         var name = Dialect.Quote(table);
-        await ExecuteAsync($"CREATE OR REPLACE TABLE {name} AS\n{selectSql}", cancellationToken);
+        foreach (var statement in DuckDbDialect.Instance.Materialize(table, selectSql)) await ExecuteAsync(statement, cancellationToken);
         var rows = await QueryAsync($"SELECT count(*) AS n FROM {name}", cancellationToken);
         return Convert.ToInt64(rows[0]["n"], System.Globalization.CultureInfo.InvariantCulture);
     }
@@ -154,10 +154,12 @@ public sealed class DuckDbEngine : IEngine
         });
     }
 
-    public async Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, CancellationToken cancellationToken)
+    public Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, CancellationToken cancellationToken) =>
+        WriteTableAsync(table, schema, blocks, sessionOnly: false, cancellationToken);
+
+    public async Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, bool sessionOnly, CancellationToken cancellationToken)
     {
-        var definitions = string.Join(",\n    ", schema.Select(c => $"{Dialect.Quote(c.Name)} {SqlType(c.Type)}"));
-        await ExecuteAsync($"CREATE OR REPLACE TABLE {Dialect.Quote(table)} (\n    {definitions}\n)", cancellationToken);
+        await ExecuteAsync(DuckDbDialect.Instance.CreateEmptyTable(table, schema.Select(c => $"{Dialect.Quote(c.Name)} {SqlType(c.Type)}"), sessionOnly), cancellationToken);
         long rows = 0;
         var watch = Stopwatch.StartNew();
         try

@@ -53,7 +53,7 @@ public sealed class EvaluationStage : IStage
     {
         var e = c.Settings.Evaluation;
         var threshold = ((int)Math.Round(e.TestFraction * 65536)).ToString("x4", CultureInfo.InvariantCulture);
-        var key = $"concat({c.Dialect.Literal(e.Seed.ToString(CultureInfo.InvariantCulture) + "|")}, user_id, {c.Dialect.Literal("|")}, item_id)";
+        var key = c.Dialect.Concat(c.Dialect.Literal(e.Seed.ToString(CultureInfo.InvariantCulture) + "|"), "user_id", c.Dialect.Literal("|"), "item_id");
         return $"substr({c.Dialect.Md5(key)}, 1, 4) < {c.Dialect.Literal(threshold)}";
     }
 
@@ -114,7 +114,7 @@ public sealed class EvaluationStage : IStage
     {
         var header = $"-- evaluation (runs when Evaluation:Mode is temporal or files; now '{context.Settings.Evaluation.Mode}')";
         var statements = new List<string>();
-        if (!IsTemporal(context)) statements.Add(RenderTestView(context));
+        if (!IsTemporal(context)) statements.AddRange(RenderTestView(context));
         foreach (var (stage, stageContext) in Steps(context)) statements.AddRange(stage.RenderSql(stageContext));
         statements[0] = header + "\n" + statements[0];
         return statements;
@@ -127,7 +127,7 @@ public sealed class EvaluationStage : IStage
             var path = c.Settings.Evaluation.TestEvents!;
             if (!File.Exists(path) && !Directory.Exists(path))
                 throw new InputDataException($"Evaluation:TestEvents '{path}' does not exist; give the held-out events as a Parquet file or folder.");
-            await engine.ExecuteAsync(RenderTestView(c), cancellationToken);
+            foreach (var statement in RenderTestView(c)) await engine.ExecuteAsync(statement, cancellationToken);
         }
         long rows = 0;
         foreach (var (stage, stageContext) in Steps(c))
@@ -228,20 +228,20 @@ public sealed class EvaluationStage : IStage
             """;
     }
 
-    private static string RenderTestView(StageContext c)
+    private static List<string> RenderTestView(StageContext c)
     {
         var d = c.Dialect;
         var columns = c.Settings.Input.Columns;
         var path = c.Settings.Evaluation.TestEvents ?? "";
-        return $"""
-            -- {TestSource}: the held-out events file under the contract's column names.
-            CREATE OR REPLACE VIEW {d.Quote(TestSource)} AS
+        var statements = d.CreateParquetView(TestSource, new ParquetSource(path, Directory.Exists(path)), from => $"""
             SELECT
                 {d.CastString(d.Quote(columns.UserId))} AS user_id,
                 {d.CastString(d.Quote(columns.ItemId))} AS item_id,
                 {d.CastString(d.Quote(columns.EventType))} AS event_type
-            FROM {d.ReadParquet(new ParquetSource(path, Directory.Exists(path)))}
-            """;
+            FROM {from}
+            """).ToList();
+        statements[0] = $"-- {TestSource}: the held-out events file under the contract's column names.\n" + statements[0];
+        return statements;
     }
 
     private static string RenderFileTestEvents(StageContext c) =>

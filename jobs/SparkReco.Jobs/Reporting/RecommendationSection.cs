@@ -69,7 +69,7 @@ public sealed class RecommendationSection : IReportSection
             ((IReadOnlyDictionary<string, object>)sources[source]).TryGetValue(column, out var v) ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : 0;
         var table = Html.Table(["source", .. Columns.Select(c => c.Replace("_at_k", $"@{k}", StringComparison.Ordinal))],
             present.Select(source => (IReadOnlyList<object?>)[source, .. Columns.Select(c => (object?)Figure(source, c))]));
-        var split = evaluation.TryGetValue("cutoff", out var cutoff) ? $"temporal split at {cutoff}" : $"test file {evaluation["test_file"]}";
+        var split = EvaluationSplit.Of(context).Description;
         var charts = string.Concat(Charted.Select(column =>
             $"<h4>{Html.Encode(column.Replace("_at_k", $"@{k}", StringComparison.Ordinal))}</h4>" +
             Html.BarChart(present.Select(source => (source, Figure(source, column))).ToList())));

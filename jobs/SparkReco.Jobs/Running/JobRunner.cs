@@ -193,6 +193,8 @@ public sealed class JobRunner
         _observer.StepFinished("validate_rows", context.InputChecks["total_rows"], checkWatch.Elapsed);
 
         var stages = _plan.Enabled(context);
+        // Render every stage's SQL before any stage runs: a feature the engine lacks fails here, naming the stage.
+        foreach (var stage in stages) _ = PlanWriter.Render(stage, context);
         var timings = new List<StageTiming> { new("validate_rows", context.InputChecks["total_rows"], Math.Round(checkWatch.Elapsed.TotalSeconds, 3)) };
         for (var i = 0; i < stages.Count; i++)
         {

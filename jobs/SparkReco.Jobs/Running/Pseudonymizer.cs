@@ -8,7 +8,8 @@ namespace SparkReco.Jobs.Running;
 /// Publishes tables with pseudonymous user ids: every column a stage declares in
 /// <see cref="IStage.UserIdColumns"/> becomes <c>md5(key || id)</c>, and every id mentioned in a
 /// declared text column (<see cref="IStage.UserIdMentions"/>) is replaced inside the text. The key is
-/// bound as a parameter into a one-row table, so it never appears in SQL text, plans or logs. md5 is
+/// registered as a one-row driver-made table (<see cref="IEngine.WriteTableAsync"/>: DuckDB's appender, Spark's
+/// LocalRelation), so it never appears in SQL text, plans or logs, and no engine needs parameter markers. md5 is
 /// the same in DuckDB and Spark, so one key gives one pseudonym per user on every engine and run.
 /// </summary>
 public static class Pseudonymizer
@@ -16,18 +17,19 @@ public static class Pseudonymizer
     public const string KeyTable = "pseudonym_key";
     private const string KeyColumn = "pseudonym_key";
 
-    /// <summary>Stores the key for this run in the engine (bound as a parameter, never in SQL text).</summary>
-    public static Task StoreKeyAsync(IEngine engine, string key, CancellationToken ct)
+    /// <summary>Stores the key for this run in the engine as a one-row table (rows, never SQL text).</summary>
+    public static Task StoreKeyAsync(IEngine engine, string key, CancellationToken ct) =>
+        engine.WriteTableAsync(KeyTable, [(KeyColumn, ColumnType.Text)], KeyRows(key), sessionOnly: true, ct);
+
+    private static async IAsyncEnumerable<ColumnTable> KeyRows(string key)
     {
-        var d = engine.Dialect;
-        return engine.ExecuteAsync(
-            $"CREATE OR REPLACE TEMP TABLE {d.Quote(KeyTable)} AS\nSELECT {d.CastString(d.Parameter("key"))} AS {d.Quote(KeyColumn)}",
-            new Dictionary<string, string>(StringComparer.Ordinal) { ["key"] = key }, ct);
+        await Task.CompletedTask;
+        yield return new ColumnTable(1, [Column.Of(KeyColumn, new string?[] { key })]);
     }
 
     /// <summary>The pseudonym of a string id expression (NULL stays NULL on every engine).</summary>
     public static string Pseudonym(ISqlDialect d, string idExpression) =>
-        $"CASE WHEN {idExpression} IS NULL THEN NULL ELSE {d.Md5($"concat(k.{d.Quote(KeyColumn)}, {d.CastString(idExpression)})")} END";
+        $"CASE WHEN {idExpression} IS NULL THEN NULL ELSE {d.Md5(d.Concat($"k.{d.Quote(KeyColumn)}", d.CastString(idExpression)))} END";
 
     /// <summary>Column names that look like user ids; a published table with one that its stage did not declare is a bug, caught before anything is written.</summary>
     public static bool LooksLikeUserId(string column) =>

@@ -30,8 +30,9 @@ public sealed class CleanEventsStage : IStage
 
     public IEnumerable<string> RenderSql(StageContext c)
     {
-        yield return $"CREATE OR REPLACE TABLE {c.Q(Valid)} AS\n{RenderValid(c)}";
-        if (FiltersBots(c)) yield return $"CREATE OR REPLACE TABLE {c.Q(Bots)} AS\n{RenderBots(c)}";
+        foreach (var sql in c.Dialect.Materialize(Valid, RenderValid(c))) yield return sql;
+        if (FiltersBots(c))
+            foreach (var sql in c.Dialect.Materialize(Bots, RenderBots(c))) yield return sql;
         yield return c.Dialect.CreateView(Name, RenderClean(c));
     }
 

@@ -17,19 +17,17 @@ public static class SourceTables
 
     public static IReadOnlyList<string> Render(InputCatalog catalog, ColumnMapping c, ISqlDialect d)
     {
-        var views = new List<string>
-        {
-            View(d, Events, "one row per input event, as the contract names and types it", catalog.Events.Source, [
+        var views = new List<string>();
+        views.AddRange(View(d, Events, "one row per input event, as the contract names and types it", catalog.Events.Source, [
                 $"{d.CastString(d.Quote(c.UserId))} AS user_id",
                 $"{d.CastString(d.Quote(c.ItemId))} AS item_id",
                 $"{d.CastString(d.Quote(c.EventType))} AS event_type",
                 $"{d.ToTimestamp(d.Quote(c.EventTime))} AS event_time",
                 catalog.EventsHaveWeight(c) ? $"CAST({d.Quote(c.Weight)} AS DOUBLE) AS weight" : "CAST(NULL AS DOUBLE) AS weight",
-            ]),
-        };
+            ]));
         if (catalog.Items is { } items)
         {
-            views.Add(View(d, Items, "one row per item with its metadata", items.Source, [
+            views.AddRange(View(d, Items, "one row per item with its metadata", items.Source, [
                 $"{d.CastString(d.Quote(c.ItemId))} AS item_id",
                 $"{d.CastString(d.Quote(c.Category))} AS category",
                 items.Columns.Contains(c.CreatorId) ? $"{d.CastString(d.Quote(c.CreatorId))} AS creator_id" : $"{d.CastString("NULL")} AS creator_id",
@@ -37,7 +35,7 @@ public static class SourceTables
         }
         if (catalog.Follows is { } follows)
         {
-            views.Add(View(d, Follows, "one row per follow edge", follows.Source, [
+            views.AddRange(View(d, Follows, "one row per follow edge", follows.Source, [
                 $"{d.CastString(d.Quote(c.FollowerId))} AS follower_id",
                 $"{d.CastString(d.Quote(c.FolloweeId))} AS followee_id",
             ]));
@@ -45,11 +43,15 @@ public static class SourceTables
         return views;
     }
 
-    private static string View(ISqlDialect d, string name, string grain, ParquetSource source, IReadOnlyList<string> columns) =>
-        $"-- {name}: {grain}.\n" + d.CreateView(name,
+    private static List<string> View(ISqlDialect d, string name, string grain, ParquetSource source, IReadOnlyList<string> columns)
+    {
+        var statements = d.CreateParquetView(name, source, from =>
             $"""
             SELECT
                 {string.Join(",\n    ", columns)}
-            FROM {d.ReadParquet(source)}
-            """);
+            FROM {from}
+            """).ToList();
+        statements[0] = $"-- {name}: {grain}.\n" + statements[0];
+        return statements;
+    }
 }

@@ -58,7 +58,7 @@ public static class EvaluateCommand
             var context = await new JobRunner(settings, Engines.Factory(loggers), logger, plan: plan, artifacts: []).RunWithoutPublishingAsync(ct);
 
             var metrics = (IReadOnlyDictionary<string, object>)context.Metrics["evaluation"];
-            Console.Out.Write(FormatTable(metrics));
+            Console.Out.Write(FormatTable(metrics, EvaluationSplit.Of(context)));
             if (parse.GetValue(options.Output) is { } output)
             {
                 Directory.CreateDirectory(output);
@@ -73,13 +73,13 @@ public static class EvaluateCommand
     }
 
     /// <summary>The metrics as a fixed-width table, one row per source.</summary>
-    public static string FormatTable(IReadOnlyDictionary<string, object> evaluation)
+    public static string FormatTable(IReadOnlyDictionary<string, object> evaluation, EvaluationSplit splitFact)
     {
+        ArgumentNullException.ThrowIfNull(evaluation);
+        ArgumentNullException.ThrowIfNull(splitFact);
         var k = Convert.ToInt64(evaluation["k"], CultureInfo.InvariantCulture);
         var sources = (IReadOnlyDictionary<string, object>)evaluation["sources"];
-        var split = evaluation.TryGetValue("cutoff", out var cutoff) ? $"temporal split at {cutoff}"
-            : evaluation.TryGetValue("test_fraction", out var fraction) ? $"random split holding out {fraction} of each user's items"
-            : $"test file {evaluation["test_file"]}";
+        var split = splitFact.Description;
         var text = new System.Text.StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Evaluation at K = {k} ({split}): {evaluation["test_users"]} test users, {evaluation["relevant_pairs"]} held-out items, {evaluation["catalogue_items"]} train items");
         string[] columns = ["precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k", "hit_rate_at_k", "coverage_at_k", "mean_popularity"];

@@ -110,7 +110,8 @@ public sealed record OutputSettings(string Path)
 
 public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimit, string? TempDirectory, string Kernels = "auto", long MaxPairs = 20_000_000_000)
 {
-    public static readonly string[] Kinds = ["duckdb"];
+    /// <summary>Engines a setting may name. <c>spark</c> renders plans today (<c>plan --engine spark</c>); its Spark Connect client comes with the Spark issue.</summary>
+    public static readonly string[] Kinds = ["duckdb", "spark"];
 
     public static readonly string[] KernelModes = ["auto", "off"];
 
@@ -119,7 +120,7 @@ public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimi
 
     public static EngineSettings Read(SettingsReader r)
     {
-        var kind = r.GetString("Engine:Kind", "duckdb", "Engine that runs the stages.", Kinds);
+        var kind = r.GetString("Engine:Kind", "duckdb", "Engine that runs the stages: duckdb (embedded), or spark (plan only in this build: `plan --engine spark` prints the job in Spark SQL).", Kinds);
         var threads = r.GetInt("Engine:Threads", 0, "DuckDB worker threads and kernel threads; 0 = one per core.", 0, 1024);
         var memory = r.GetOptionalString("Engine:MemoryLimit",
             "DuckDB memory limit such as 8GB; empty = 40% of the machine's memory (DuckDB's own default of 80% leaves too little for the kernels and ML.NET in the same process). Joins and aggregates beyond it spill to TempDirectory.");

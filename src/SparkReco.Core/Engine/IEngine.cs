@@ -60,6 +60,13 @@ public interface IEngine : IAsyncDisposable
     /// </summary>
     Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="WriteTableAsync(string, IReadOnlyList{ValueTuple{string, ColumnType}}, IAsyncEnumerable{ColumnTable}, CancellationToken)"/>
+    /// with <paramref name="sessionOnly"/>: the table lives only in the session's memory and never in the engine's files
+    /// (DuckDB: a TEMP table, no WAL; Spark: a LocalRelation view). For secrets such as the pseudonymisation key.
+    /// </summary>
+    Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, bool sessionOnly, CancellationToken cancellationToken);
+
     /// <summary>Writes a table as Parquet part files into <paramref name="directory"/>, rows ordered by <paramref name="orderBy"/>.</summary>
     Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, CancellationToken cancellationToken);
 }

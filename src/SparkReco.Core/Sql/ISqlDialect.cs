@@ -24,8 +24,34 @@ public interface ISqlDialect
     /// <summary>A UTC timestamp literal.</summary>
     string Timestamp(DateTime utc);
 
-    /// <summary>A table expression reading Parquet from a file or a folder (with Hive partitions).</summary>
-    string ReadParquet(ParquetSource source);
+    /// <summary>
+    /// What the engine can and cannot do (<see cref="SqlFeature"/>). SQL that needs a missing feature fails when it is
+    /// rendered (<see cref="SqlDialectExtensions.Require"/>), never half-way through a run.
+    /// </summary>
+    IReadOnlySet<SqlFeature> Features { get; }
+
+    /// <summary>The string type for casts and schemas (DuckDB <c>VARCHAR</c>, Spark <c>STRING</c>).</summary>
+    string StringType { get; }
+
+    /// <summary>
+    /// Statements that define view <paramref name="name"/> over the Parquet files of <paramref name="source"/>:
+    /// <paramref name="selectFrom"/> gets the table expression to read from and returns the view's <c>SELECT</c>.
+    /// DuckDB reads the checked files with <c>read_parquet</c>; Spark registers the path as a temporary view
+    /// (<c>USING parquet</c>) first.
+    /// </summary>
+    IReadOnlyList<string> CreateParquetView(string name, ParquetSource source, Func<string, string> selectFrom);
+
+    /// <summary>
+    /// Statements that materialise an intermediate table <paramref name="table"/> (replacing it) from <paramref name="select"/>:
+    /// DuckDB a table; Spark a temporary view plus <c>CACHE TABLE</c> (DESIGN §3). Every stage goes through this.
+    /// </summary>
+    IReadOnlyList<string> Materialize(string table, string select);
+
+    /// <summary>
+    /// Text concatenation in which NULL parts count as empty strings, the same on every engine (DuckDB's
+    /// <c>concat</c> skips NULLs, Spark's returns NULL; <c>concat_ws('', …)</c> skips them on both).
+    /// </summary>
+    string Concat(params string[] parts);
 
     /// <summary>Seconds since the Unix epoch of a timestamp expression, as DOUBLE.</summary>
     string EpochSeconds(string timestampExpression);
@@ -42,14 +68,15 @@ public interface ISqlDialect
     /// <summary>A timestamp column (with or without time zone in the file) as a UTC TIMESTAMP.</summary>
     string ToTimestamp(string expression);
 
-    /// <summary>A statement that defines <paramref name="name"/> as a session view over <paramref name="select"/>.</summary>
+    /// <summary>A statement that defines <paramref name="name"/> as a session (temporary) view over <paramref name="select"/>.</summary>
     string CreateView(string name, string select);
 
     /// <summary>
     /// Sum of a DOUBLE expression that is the same bit for bit whatever order the engine adds rows in.
     /// Parallel engines combine partial double sums in scheduling order, so a plain <c>sum</c> can differ in
     /// the last bits between two runs (and flip a tie-break); DECIMAL sums are exact. Terms and totals
-    /// must stay below 1e20 in magnitude; they are rounded to 18 decimals.
+    /// must stay below 1e20 in magnitude; they are rounded to 18 decimals. Beyond that the sum fails on every engine
+    /// (DuckDB raises on DECIMAL overflow; Spark without ANSI would give NULL, so its form checks and raises).
     /// </summary>
     string ExactSum(string expression);
 
@@ -62,8 +89,66 @@ public interface ISqlDialect
     /// </summary>
     string ArgMax(string key, string value);
 
-    /// <summary>A named parameter marker bound by <c>IEngine.ExecuteAsync(sql, parameters, …)</c> (Spark: <c>:name</c>).</summary>
+    /// <summary>
+    /// A named parameter marker bound by <c>IEngine.ExecuteAsync(sql, parameters, …)</c>. Needs
+    /// <see cref="SqlFeature.ParameterMarkers"/>: Spark refuses markers in view bodies and <c>CACHE TABLE</c>, which is
+    /// every statement it materialises, so small driver-made values travel as rows (<c>IEngine.WriteTableAsync</c>).
+    /// </summary>
     string Parameter(string name);
+}
+
+/// <summary>SQL features that some engines lack. Each dialect lists the ones it has (its capability table).</summary>
+public enum SqlFeature
+{
+    /// <summary>Named parameter markers in the statements a stage runs (DuckDB yes; Spark refuses them in view bodies and CACHE TABLE).</summary>
+    ParameterMarkers,
+
+    /// <summary><c>QUALIFY</c> to filter on window functions (DuckDB yes; Spark only from 4.2).</summary>
+    Qualify,
+
+    /// <summary>SQL user-defined functions, <c>CREATE FUNCTION … RETURN</c> (DuckDB macros; Spark only from 4.0).</summary>
+    SqlFunctions,
+
+    /// <summary><c>::</c> casts (DuckDB yes; Spark only from 4.0).</summary>
+    DoubleColonCast,
+
+    /// <summary>Persistent tables from <c>CREATE OR REPLACE TABLE … AS</c> in the session catalog (DuckDB yes; Spark's default catalog refuses it for file tables, so Spark materialises as cached temporary views).</summary>
+    ReplaceTableAsSelect,
+}
+
+/// <summary>An engine's dialect lacks a feature the SQL being rendered needs.</summary>
+public sealed class SqlFeatureNotSupportedException : SparkReco.Core.Errors.SparkRecoException
+{
+    public SqlFeatureNotSupportedException(string dialect, SqlFeature feature, string usage)
+        : base($"engine '{dialect}' does not support {feature} ({usage}).")
+    {
+        Dialect = dialect;
+        Feature = feature;
+        Usage = usage;
+    }
+
+    public string Dialect { get; }
+    public SqlFeature Feature { get; }
+    public string Usage { get; }
+
+    // A job that needs what the configured engine lacks is a configuration problem (choose another engine).
+    public override int ExitCode => SparkReco.Core.Errors.ExitCodes.Usage;
+}
+
+public static class SqlDialectExtensions
+{
+    /// <summary>Fails at render time when <paramref name="dialect"/> lacks <paramref name="feature"/>; <paramref name="usage"/> says what needed it.</summary>
+    public static void Require(this ISqlDialect dialect, SqlFeature feature, string usage)
+    {
+        ArgumentNullException.ThrowIfNull(dialect);
+        if (!dialect.Features.Contains(feature)) throw new SqlFeatureNotSupportedException(dialect.Name, feature, usage);
+    }
+
+    public static bool Supports(this ISqlDialect dialect, SqlFeature feature)
+    {
+        ArgumentNullException.ThrowIfNull(dialect);
+        return dialect.Features.Contains(feature);
+    }
 }
 
 /// <summary>A Parquet input: one file, or a folder of part files / Hive-style partitions.</summary>
@@ -81,7 +166,10 @@ public abstract class SqlDialectBase : ISqlDialect
 {
     public abstract string Name { get; }
     public abstract string Quote(string identifier);
-    public abstract string ReadParquet(ParquetSource source);
+    public abstract IReadOnlySet<SqlFeature> Features { get; }
+    public virtual string StringType => "STRING";
+    public abstract IReadOnlyList<string> CreateParquetView(string name, ParquetSource source, Func<string, string> selectFrom);
+    public abstract IReadOnlyList<string> Materialize(string table, string select);
     public abstract string EpochSeconds(string timestampExpression);
 
     public virtual string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
@@ -100,10 +188,20 @@ public abstract class SqlDialectBase : ISqlDialect
 
     public virtual string Ln(string expression) => $"ln({expression})";
     public virtual string Md5(string expression) => $"md5({expression})";
-    public virtual string CastString(string expression) => $"CAST({expression} AS STRING)";
+    public string CastString(string expression) => $"CAST({expression} AS {StringType})";
     public virtual string ToTimestamp(string expression) => $"CAST({expression} AS TIMESTAMP)";
     public abstract string CreateView(string name, string select);
-    public virtual string Parameter(string name) => ":" + name;
+    public virtual string Parameter(string name)
+    {
+        this.Require(SqlFeature.ParameterMarkers, $"parameter marker '{name}'");
+        return ":" + name;
+    }
+
+    public virtual string Concat(params string[] parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        return $"concat_ws('', {string.Join(", ", parts)})";
+    }
 
     // Spark spelling; structs compare field by field in both engines.
     public virtual string ArgMax(string key, string value) => $"min(named_struct('v', -({value}), 'k', {key})).k";
@@ -111,5 +209,5 @@ public abstract class SqlDialectBase : ISqlDialect
     public virtual string ExactSum(string expression) => $"CAST(sum(CAST({expression} AS DECIMAL(38, 18))) AS DOUBLE)";
 
     public virtual string ExactAvg(string expression) =>
-        $"CAST(sum(CAST({expression} AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count({expression}), 0) AS DOUBLE)";
+        $"{ExactSum(expression)} / CAST(nullif(count({expression}), 0) AS DOUBLE)";
 }

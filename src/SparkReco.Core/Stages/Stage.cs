@@ -63,7 +63,7 @@ public abstract class SqlStage : IStage
     /// <summary>The <c>SELECT</c> that defines the stage's table.</summary>
     public abstract string Render(StageContext context);
 
-    public IEnumerable<string> RenderSql(StageContext context) => [$"CREATE OR REPLACE TABLE {context.Dialect.Quote(Name)} AS\n{Render(context)}"];
+    public IEnumerable<string> RenderSql(StageContext context) => context.Dialect.Materialize(Name, Render(context));
 
     public Task<long> RunAsync(IEngine engine, StageContext context, CancellationToken cancellationToken) =>
         engine.CreateTableAsync(Name, Render(context), cancellationToken);

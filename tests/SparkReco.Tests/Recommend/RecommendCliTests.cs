@@ -113,6 +113,18 @@ public sealed class RecommendCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_with_a_random_split_writes_a_report_that_names_the_split()
+    {
+        // Issue 8 item 6: the report read a "test_file" metric that only the files mode writes (KeyNotFoundException, exit 134).
+        var events = _dir.Combine("events.parquet");
+        await WriteEventsAsync(events, RandomEvents(5));
+        await RunAsync(events, _dir.Combine("out"), "--set", "Evaluation:Mode=random");
+        var report = await File.ReadAllTextAsync(_dir.Combine("out", "report.html"));
+        Assert.Contains("random split holding out 0.2 of each user", report, StringComparison.Ordinal);
+        Assert.Contains("seed 42", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Plan_prints_readable_sql_for_every_cf_stage()
     {
         var result = await CliRunner.RunAsync("plan", "--set", "Evaluation:Mode=temporal");

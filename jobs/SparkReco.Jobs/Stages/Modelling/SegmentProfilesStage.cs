@@ -30,7 +30,12 @@ public sealed class SegmentProfilesStage : IStage
         var sql = new List<string> { RenderSizes(c), RenderMeans(c, group, ["log_events", "recency_days"]), RenderEventMix(c, group) };
         if (c.HasItems) sql.Add(RenderCategories(c, group));
         sql.Add(RenderItems(c, group));
-        sql.Add($"-- the table is then written from these k small results (labels derived on the driver):\nCREATE OR REPLACE TABLE {c.Q(Name)} AS\nSELECT …");
+        // The run writes one row per reported segment from these small results (labels derived on the driver); the plan
+        // shows the statement with no profiles, i.e. with the table's columns and types.
+        var features = FeatureSpec.ForPlan(c).Columns.Select(f => f.Name).ToList();
+        var table = c.Dialect.Materialize(Name, RenderTable(c, features, [])).ToList();
+        table[0] = "-- the table is then written from these k small results (one SELECT of literals per reported segment, labels derived on the driver):\n" + table[0];
+        sql.AddRange(table);
         return sql;
     }
 

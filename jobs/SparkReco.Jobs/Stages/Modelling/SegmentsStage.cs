@@ -41,13 +41,9 @@ public sealed class SegmentsStage : IStage
     {
         var features = FeatureSpec.ForPlan(c).Columns.Select(f => f.Name).Where(f => c.Settings.Segments.FeatureGroups.Contains(FeatureSpec.GroupOf(f))).ToList();
         var stand = new Standardisation(features, features.Select(_ => 0.0).ToList(), features.Select(_ => 1.0).ToList());
-        return
-        [
-            Standardisation.RenderStats(c, UserFeaturesStage.Table, features),
-            RenderSample(c, stand),
-            "-- k-means is fitted on the sample on the driver (ML.NET); the centroids below are placeholders for the fitted ones\n" +
-            $"CREATE OR REPLACE TABLE {c.Q(Name)} AS\n{RenderAssign(c, stand, [new double[features.Count], Enumerable.Repeat(1.0, features.Count).ToArray()])}",
-        ];
+        var assign = c.Dialect.Materialize(Name, RenderAssign(c, stand, [new double[features.Count], Enumerable.Repeat(1.0, features.Count).ToArray()])).ToList();
+        assign[0] = "-- k-means is fitted on the sample on the driver (ML.NET); the centroids below are placeholders for the fitted ones\n" + assign[0];
+        return [Standardisation.RenderStats(c, UserFeaturesStage.Table, features), RenderSample(c, stand), .. assign];
     }
 
     public static string RenderSample(StageContext c, Standardisation s) =>

@@ -24,7 +24,7 @@ public sealed class UserFeaturesStage : IStage
     {
         var sql = new List<string>();
         if (c.HasItems) sql.Add("-- categories are discovered first (the cat00… columns follow this order):\n" + FeatureSpec.RenderTopCategories(c));
-        sql.Add($"CREATE OR REPLACE TABLE {c.Q(Name)} AS\n{FeatureSpec.ForPlan(c).RenderSelect(c, c.AsOf, Name)}");
+        sql.AddRange(c.Dialect.Materialize(Name, FeatureSpec.ForPlan(c).RenderSelect(c, c.AsOf, Name)));
         return sql;
     }
 

@@ -42,14 +42,15 @@ public sealed class UserScoresStage : IStage
         var features = spec.Columns.Select(f => f.Name).ToList();
         var stand = new Standardisation(features, features.Select(_ => 0.0).ToList(), features.Select(_ => 1.0).ToList());
         var weights = new[] { new double[features.Count], new double[features.Count] };
+        var score = c.Dialect.Materialize(Name, RenderScore(c, stand, spec.Categories, weights, [0.0, 0.0])).ToList();
+        score[0] = "-- the model is fitted on the sample on the driver (ML.NET); weights below are placeholders for the fitted ones\n" + score[0];
         return
         [
-            $"CREATE OR REPLACE TABLE {c.Q(TrainingFeatures)} AS\n{spec.RenderSelect(c, Cutoff(c), TrainingFeatures)}",
-            $"CREATE OR REPLACE TABLE {c.Q(Labels)} AS\n{RenderLabels(c, spec)}",
+            .. c.Dialect.Materialize(TrainingFeatures, spec.RenderSelect(c, Cutoff(c), TrainingFeatures)),
+            .. c.Dialect.Materialize(Labels, RenderLabels(c, spec)),
             Standardisation.RenderStats(c, TrainingFeatures, features),
             RenderSample(c, stand),
-            "-- the model is fitted on the sample on the driver (ML.NET); weights below are placeholders for the fitted ones\n" +
-            $"CREATE OR REPLACE TABLE {c.Q(Name)} AS\n{RenderScore(c, stand, spec.Categories, weights, [0.0, 0.0])}",
+            .. score,
         ];
     }
 
@@ -88,7 +89,7 @@ public sealed class UserScoresStage : IStage
         SELECT
             f.user_id,
             l.label,
-            {c.Dialect.Md5($"concat(f.user_id, {c.Dialect.Literal("|holdout")})")} AS holdout_key,
+            {c.Dialect.Md5(c.Dialect.Concat("f.user_id", c.Dialect.Literal("|holdout")))} AS holdout_key,
             {s.ZColumns(c, "f.")}
         FROM {c.Q(TrainingFeatures)} AS f
         JOIN {c.Q(Labels)} AS l

@@ -49,7 +49,7 @@ public abstract class MultiTableStage : IStage
     {
         var statements = new List<string>();
         if (Estimate(context) is { } estimate) statements.Add(estimate.Sql);
-        statements.AddRange(Steps(context).Select(s => $"CREATE OR REPLACE TABLE {context.Q(s.Table)} AS\n{s.Select}"));
+        statements.AddRange(Steps(context).SelectMany(s => context.Dialect.Materialize(s.Table, s.Select)));
         statements.AddRange(FactQueries(context));
         if (HasKernel) statements[0] = CfKernels.PlanNote(Name) + "\n" + statements[0];
         return statements;

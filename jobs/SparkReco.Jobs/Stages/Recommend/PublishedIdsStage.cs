@@ -50,7 +50,8 @@ public sealed class PublishedIdsStage(
                     ON d{n}.{kind}_ix = s.{id.IxColumn}
                 """);
         }
-        lines.AddRange(columns.Select(column => $"s.{c.Q(column)}"));
+        // Published ranks are BIGINT on every engine (Spark's row_number() is INT; DuckDB's is already BIGINT).
+        lines.AddRange(columns.Select(column => column == "rank" ? $"CAST(s.{c.Q(column)} AS BIGINT) AS {c.Q(column)}" : $"s.{c.Q(column)}"));
         return $"""
             -- {Name}: one row per row of {scope[source]}, with the original ids in place of the dense numbers.
             SELECT

@@ -274,7 +274,7 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
             WITH {string.Join(",\n", ctes)}
             SELECT
                 user_ix,
-                list_rank AS {c.Q("rank")},
+                CAST(list_rank AS BIGINT) AS {c.Q("rank")},
                 item_ix,
                 score,
                 source,
@@ -298,8 +298,8 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
                 r.score,
                 r.source,
                 CASE r.reason_kind
-                    WHEN {d.Literal("item")} THEN concat({d.Literal("similar to item ")}, reason_item.item_id)
-                    WHEN {d.Literal("user")} THEN concat({d.Literal("liked by similar user ")}, reason_user.user_id)
+                    WHEN {d.Literal("item")} THEN {d.Concat(d.Literal("similar to item "), "reason_item.item_id")}
+                    WHEN {d.Literal("user")} THEN {d.Concat(d.Literal("liked by similar user "), "reason_user.user_id")}
                     ELSE {d.Literal("popular")}
                 END AS reason,
                 -- The reason's id in its own typed column, so pseudonymisation can treat user ids and leave items alone.
