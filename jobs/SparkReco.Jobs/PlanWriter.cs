@@ -39,7 +39,7 @@ public static class PlanWriter
         if (settings.Privacy.PseudonymizeIds)
         {
             await output.WriteLineAsync("\n-- ===== publishing with Privacy:PseudonymizeIds: each published table is written through a projection that");
-            await output.WriteLineAsync("-- replaces its user-id columns by md5(key || id); the key is registered as a one-row table and never printed.");
+            await output.WriteLineAsync("-- replaces its user-id columns by HMAC-SHA256(key, id); the key's padded blocks are registered as a one-row table and never printed.");
             foreach (var stage in JobPlan.Default().Stages.Where(s => s.IsOutput && s.UserIdColumns.Count > 0))
                 await output.WriteLineAsync($"--   {stage.Name}: {string.Join(", ", stage.UserIdColumns.Concat(stage.UserIdMentions.Select(m => $"{m.TextColumn} (mentions {m.IdColumn})")))}");
         }

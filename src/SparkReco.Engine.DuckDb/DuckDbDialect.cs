@@ -73,6 +73,9 @@ public sealed class DuckDbDialect : SqlDialectBase
     public override string EpochSeconds(string timestampExpression) =>
         $"CAST(epoch_us({timestampExpression}) AS DOUBLE) / CAST(1000000 AS DOUBLE)";
 
+    public override string HmacSha256Hex(string innerPadHex, string outerPadHex, string message) =>
+        $"sha256(unhex({outerPadHex}) || unhex(sha256(unhex({innerPadHex}) || encode({message}))))";
+
     public override string Parameter(string name) => "$" + name;
 
     // Parquet timestamps written UTC-adjusted (Spark's default) arrive as TIMESTAMP WITH TIME ZONE; a plain CAST

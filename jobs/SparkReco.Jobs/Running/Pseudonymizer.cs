@@ -6,30 +6,48 @@ namespace SparkReco.Jobs.Running;
 
 /// <summary>
 /// Publishes tables with pseudonymous user ids: every column a stage declares in
-/// <see cref="IStage.UserIdColumns"/> becomes <c>md5(key || id)</c>, and every id mentioned in a
-/// declared text column (<see cref="IStage.UserIdMentions"/>) is replaced inside the text. The key is
-/// registered as a one-row driver-made table (<see cref="IEngine.WriteTableAsync"/>: DuckDB's appender, Spark's
-/// LocalRelation), so it never appears in SQL text, plans or logs, and no engine needs parameter markers. md5 is
-/// the same in DuckDB and Spark, so one key gives one pseudonym per user on every engine and run.
+/// <see cref="IStage.UserIdColumns"/> becomes HMAC-SHA256(key, id) in hex, and every id mentioned in a
+/// declared text column (<see cref="IStage.UserIdMentions"/>) is replaced inside the text. The driver turns the key into
+/// its two padded blocks (K ⊕ ipad, K ⊕ opad) and registers them as a one-row, session-only driver-made table
+/// (<see cref="IEngine.WriteTableAsync"/>: DuckDB's appender into a TEMP table, Spark's LocalRelation), so neither the key
+/// nor the pads appear in SQL text, plans or logs, and no engine needs parameter markers. SHA-256 and hex are the same in
+/// DuckDB and Spark, so one key gives one pseudonym per user on every engine and run.
 /// </summary>
 public static class Pseudonymizer
 {
     public const string KeyTable = "pseudonym_key";
-    private const string KeyColumn = "pseudonym_key";
+    private const string InnerPad = "inner_pad";
+    private const string OuterPad = "outer_pad";
 
-    /// <summary>Stores the key for this run in the engine as a one-row table (rows, never SQL text).</summary>
-    public static Task StoreKeyAsync(IEngine engine, string key, CancellationToken ct) =>
-        engine.WriteTableAsync(KeyTable, [(KeyColumn, ColumnType.Text)], KeyRows(key), sessionOnly: true, ct);
+    /// <summary>SHA-256's block size: keys are hashed down to or zero-padded up to it (RFC 2104).</summary>
+    private const int BlockSize = 64;
 
-    private static async IAsyncEnumerable<ColumnTable> KeyRows(string key)
+    /// <summary>Stores the key's padded blocks for this run in the engine as a one-row table (rows, never SQL text).</summary>
+    public static Task StoreKeyAsync(IEngine engine, string key, CancellationToken ct)
+    {
+        var (inner, outer) = Pads(key);
+        return engine.WriteTableAsync(KeyTable, [(InnerPad, ColumnType.Text), (OuterPad, ColumnType.Text)], KeyRows(inner, outer), sessionOnly: true, ct);
+    }
+
+    /// <summary>K ⊕ ipad and K ⊕ opad in hex, K being the UTF-8 key (hashed when longer than a block) padded with zeros.</summary>
+    public static (string Inner, string Outer) Pads(string key)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(key);
+        if (bytes.Length > BlockSize) bytes = System.Security.Cryptography.SHA256.HashData(bytes);
+        var block = new byte[BlockSize];
+        bytes.CopyTo(block, 0);
+        return (Convert.ToHexStringLower(block.Select(b => (byte)(b ^ 0x36)).ToArray()), Convert.ToHexStringLower(block.Select(b => (byte)(b ^ 0x5c)).ToArray()));
+    }
+
+    private static async IAsyncEnumerable<ColumnTable> KeyRows(string inner, string outer)
     {
         await Task.CompletedTask;
-        yield return new ColumnTable(1, [Column.Of(KeyColumn, new string?[] { key })]);
+        yield return new ColumnTable(1, [Column.Of(InnerPad, new string?[] { inner }), Column.Of(OuterPad, new string?[] { outer })]);
     }
 
     /// <summary>The pseudonym of a string id expression (NULL stays NULL on every engine).</summary>
     public static string Pseudonym(ISqlDialect d, string idExpression) =>
-        $"CASE WHEN {idExpression} IS NULL THEN NULL ELSE {d.Md5(d.Concat($"k.{d.Quote(KeyColumn)}", d.CastString(idExpression)))} END";
+        $"CASE WHEN {idExpression} IS NULL THEN NULL ELSE {d.HmacSha256Hex($"k.{d.Quote(InnerPad)}", $"k.{d.Quote(OuterPad)}", d.CastString(idExpression))} END";
 
     /// <summary>Column names that look like user ids; a published table with one that its stage did not declare is a bug, caught before anything is written.</summary>
     public static bool LooksLikeUserId(string column) =>
@@ -66,7 +84,7 @@ public static class Pseudonymizer
             return $"{text} AS {d.Quote(col)}";
         });
         return $"""
-            -- {stage.Name}, as published: user ids replaced by md5(key || id)
+            -- {stage.Name}, as published: user ids replaced by HMAC-SHA256(key, id)
             SELECT
                 {string.Join(",\n    ", select)}
             FROM {d.Quote(stage.Name)} AS t

@@ -64,7 +64,7 @@ public sealed record PrivacySettings(bool PseudonymizeIds, int KAnonymity)
     public static PrivacySettings Read(SettingsReader r)
     {
         var pseudonymize = r.GetBool("Privacy:PseudonymizeIds", false,
-            $"Replace every user id in every published table by md5(key || user_id); the key comes only from the environment variable {KeyVariable}.");
+            $"Replace every user id in every published table by its HMAC-SHA256 under the key (64 hex characters); the key comes only from the environment variable {KeyVariable}.");
         var k = r.GetInt("Privacy:KAnonymity", 10, "Segments with fewer users are not profiled individually: they are merged into one 'other' row (withheld too if it is still smaller).", 1, 1_000_000);
         if (pseudonymize) CheckKey(Environment.GetEnvironmentVariable(KeyVariable), r.Problem);
         return new PrivacySettings(pseudonymize, k);

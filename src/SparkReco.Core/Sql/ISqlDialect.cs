@@ -62,6 +62,13 @@ public interface ISqlDialect
     /// <summary>Lower-case hex MD5 of a string expression; identical in every engine, so samples and pseudonyms agree.</summary>
     string Md5(string expression);
 
+    /// <summary>
+    /// Lower-case hex HMAC-SHA256 of a string expression (its UTF-8 bytes) under a key given as its two padded blocks,
+    /// K ⊕ ipad and K ⊕ opad, each a hex string expression (RFC 2104: H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m))). The driver
+    /// prepares the pads and registers them as rows, so the key never appears in SQL text; the result is the same on every engine.
+    /// </summary>
+    string HmacSha256Hex(string innerPadHex, string outerPadHex, string message);
+
     /// <summary>A string expression as text, whatever the source type (ids may be integers).</summary>
     string CastString(string expression);
 
@@ -188,6 +195,10 @@ public abstract class SqlDialectBase : ISqlDialect
 
     public virtual string Ln(string expression) => $"ln({expression})";
     public virtual string Md5(string expression) => $"md5({expression})";
+
+    // Spark spelling: sha2 of binary, binary concat, encode to UTF-8 bytes.
+    public virtual string HmacSha256Hex(string innerPadHex, string outerPadHex, string message) =>
+        $"sha2(concat(unhex({outerPadHex}), unhex(sha2(concat(unhex({innerPadHex}), encode({message}, 'UTF-8')), 256))), 256)";
     public string CastString(string expression) => $"CAST({expression} AS {StringType})";
     public virtual string ToTimestamp(string expression) => $"CAST({expression} AS TIMESTAMP)";
     public abstract string CreateView(string name, string select);

@@ -31,7 +31,7 @@ public interface IStage
 
     /// <summary>
     /// Published columns that hold user ids (e.g. <c>user_id</c>, a neighbour's id). With
-    /// <c>Privacy:PseudonymizeIds</c> on, the runner publishes each as <c>md5(key || id)</c>.
+    /// <c>Privacy:PseudonymizeIds</c> on, the runner publishes each as HMAC-SHA256(key, id) in hex.
     /// </summary>
     IReadOnlyList<string> UserIdColumns => [];
 

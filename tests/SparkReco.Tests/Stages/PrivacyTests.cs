@@ -29,6 +29,26 @@ public sealed class PrivacyTests : IDisposable
             "run", "--events", _dir.Combine("events.parquet"), "--items", _dir.Combine("items.parquet"), "--follows", _dir.Combine("follows.parquet"),
             "--output", output, "--as-of", "2026-11-01T00:00:00Z", "--set", "Privacy:KAnonymity=5", .. extra]);
 
+    [Theory]
+    [InlineData("a sixteen char k")]
+    [InlineData("ünïcødé key with more than sixty-four bytes, so RFC 2104 hashes it down first ✓✓✓")]
+    public async Task The_engine_computes_the_same_hmac_sha256_as_dotnet(string key)
+    {
+        await using var engine = await DuckDbEngine.OpenAsync(new EngineSettings("duckdb", 1, null, null), NullLogger.Instance, CancellationToken.None);
+        await Pseudonymizer.StoreKeyAsync(engine, key, CancellationToken.None);
+        string[] ids = ["u1", "", "user-ünïcødé", "12345678901234567890", new string('x', 200)];
+        var d = engine.Dialect;
+        var values = string.Join(", ", ids.Select((id, n) => $"({n}, {d.Literal(id)})"));
+        var rows = await engine.QueryAsync(
+            $"SELECT t.n, {Pseudonymizer.Pseudonym(d, "t.id")} AS p FROM (VALUES {values}) AS t(n, id) CROSS JOIN {d.Quote(Pseudonymizer.KeyTable)} AS k ORDER BY t.n",
+            CancellationToken.None);
+        for (var n = 0; n < ids.Length; n++)
+        {
+            var expected = Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(ids[n])));
+            Assert.Equal(expected, rows[n]["p"]);
+        }
+    }
+
     [Fact]
     public async Task Pseudonymisation_without_a_key_is_a_configuration_error_before_any_work()
     {
@@ -82,7 +102,7 @@ public sealed class PrivacyTests : IDisposable
             }
         }
 
-        // Pseudonyms are md5(key || id): the same key gives the same pseudonym in every run (and on every engine).
+        // Pseudonyms are HMAC-SHA256(key, id): the same key gives the same pseudonym in every run (and on every engine).
         var expected = raw.Select(Pseudonym).ToHashSet(StringComparer.Ordinal);
         var segments1 = (await ReadAllAsync(_dir.Combine("out1", "segments"))).Select(r => (string)r["user_id"]!).ToList();
         var segments2 = (await ReadAllAsync(_dir.Combine("out2", "segments"))).Select(r => (string)r["user_id"]!).ToList();
@@ -93,9 +113,10 @@ public sealed class PrivacyTests : IDisposable
         Assert.All(affinity, p => Assert.Contains(p, expected));
     }
 
-    /// <summary>The oracle: md5 of key || id, as the engines compute it (md5 is what DuckDB and Spark share, not a security choice here).</summary>
+    /// <summary>The oracle: .NET's own HMAC-SHA256 of the id's UTF-8 bytes under the key's UTF-8 bytes, in lower-case hex.</summary>
 #pragma warning disable CA5351
-    private static string Pseudonym(string id) => Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(Encoding.UTF8.GetBytes(Key + id)));
+    private static string Pseudonym(string id) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes(Key), Encoding.UTF8.GetBytes(id)));
 #pragma warning restore CA5351
 
     /// <summary>A stage of another engineer (e.g. user_neighbors / recommendations) only declares its columns; the runner covers ids in columns and inside text.</summary>
