@@ -29,6 +29,9 @@ public sealed record InputCatalog(InputTable Events, InputTable? Items, InputTab
         if (settings.Events is null)
             throw new ConfigurationException("setting 'Input:Events' is not set; give the events Parquet path in the config file, as SPARKRECO__Input__Events, or with --events.");
 
+        foreach (var (setting, path) in new[] { ("Input:Events", settings.Events), ("Input:Items", settings.Items), ("Input:Follows", settings.Follows) })
+            ThrowIfRemote(setting, path);
+
         var c = settings.Columns;
         var problems = new List<string>();
         var events = await CheckAsync("events", "Input:Events", settings.Events, [
@@ -56,6 +59,20 @@ public sealed record InputCatalog(InputTable Events, InputTable? Items, InputTab
             throw new InputDataException("Input data does not match the contract:" + Environment.NewLine + string.Join(Environment.NewLine, lines.Select(p => "  - " + p)), problems);
         }
         return new InputCatalog(events!, items, follows);
+    }
+
+    /// <summary>
+    /// This catalog inspects local files. A data-lake URL (s3://, abfss://, hdfs://, gs://, …) is not a missing file but a
+    /// job for the Spark engine, which reads the lake itself: say so instead of "does not exist".
+    /// </summary>
+    private static void ThrowIfRemote(string setting, string? path)
+    {
+        if (path is null) return;
+        var scheme = System.Text.RegularExpressions.Regex.Match(path, "^([A-Za-z][A-Za-z0-9+.-]+)://");
+        if (!scheme.Success || scheme.Groups[1].Value.Equals("file", StringComparison.OrdinalIgnoreCase)) return;
+        throw new ConfigurationException(
+            $"setting '{setting}' is '{path}', a remote {scheme.Groups[1].Value.ToLowerInvariant()}:// path; the embedded engine (DuckDB) reads local files only. " +
+            "Run the job on the Spark engine, which reads the data lake itself (Engine:Kind=spark with --spark-remote sc://host:15002), or copy the data to a local folder.");
     }
 
     private static async Task<InputTable?> CheckAsync(string table, string setting, string path, IReadOnlyList<ContractColumn> columns, List<string> problems, CancellationToken cancellationToken)
