@@ -77,9 +77,10 @@ public sealed class Csr
     /// <summary>The transpose; each row of it lists the original rows in ascending order.</summary>
     public Csr Transpose()
     {
-        var rows = new int[Columns.Length];
+        var n = (int)Entries;
+        var rows = new int[n];
         for (var r = 0; r < Rows; r++)
             for (var e = Offsets[r]; e < Offsets[r + 1]; e++) rows[e] = r;
-        return FromTriples(ColumnCount, Rows, Columns, rows, Values);
+        return FromTriples(ColumnCount, Rows, Columns.AsSpan(0, n), rows, Values.AsSpan(0, n));
     }
 }

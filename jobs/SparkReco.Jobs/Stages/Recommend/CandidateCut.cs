@@ -99,5 +99,5 @@ internal static class CandidateCut
 
     /// <summary>Writes the kernel's candidates with the SQL path's columns and types, and keeps them for the recommendations kernel.</summary>
     public static Task<long> WriteAsync(IEngine engine, StageContext c, string table, IEnumerable<TopKBlock> blocks, int users, int items, CancellationToken ct) =>
-        CfKernels.WriteAndKeepAsync(engine, c, table, Columns, extraIsId: true, blocks, users, items, ct);
+        CfKernels.WriteAndKeepAsync(engine, c, table, Columns, extraIsId: true, blocks, users, items, c.Settings.Recommend.Candidates(c.Settings.Evaluation), keepExtras: true, ct);
 }

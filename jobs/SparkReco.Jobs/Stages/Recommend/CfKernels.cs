@@ -87,23 +87,30 @@ public static class CfKernels
         IEnumerable<TopKBlock> blocks, CancellationToken ct) =>
         WriteAsync(engine, table, names, extraIsId, blocks, observe: null, ct);
 
-    /// <summary>As above, and keeps the (row, column, score) entries in process as a rows × columns matrix for the next kernel.</summary>
+    /// <summary>
+    /// As above, and keeps the (row, column, score) entries in process as a rows × columns matrix for the next kernel
+    /// (with the extras when <paramref name="keepExtras"/>). The arrays are sized once for the most the kernel can emit,
+    /// <paramref name="rows"/> × <paramref name="perRow"/>, so nothing is copied or regrown while millions of rows stream by.
+    /// </summary>
     public static async Task<long> WriteAndKeepAsync(IEngine engine, StageContext c, string table, (string Row, string Column, string Score, string Extra) names,
-        bool extraIsId, IEnumerable<TopKBlock> blocks, int rows, int columns, CancellationToken ct)
+        bool extraIsId, IEnumerable<TopKBlock> blocks, int rows, int columns, int perRow, bool keepExtras, CancellationToken ct)
     {
+        var capacity = checked((int)Math.Min((long)rows * perRow, Array.MaxLength));
         var offsets = new int[rows + 1];
-        var entries = new List<(int Column, double Score, long Extra)>();
+        var kept = new int[capacity];
+        var scores = new double[capacity];
+        var extras = keepExtras ? new long[capacity] : [];
+        var n = 0;
         var written = await WriteAsync(engine, table, names, extraIsId, blocks, block =>
         {
-            for (var i = 0; i < block.Count; i++)
-            {
-                offsets[block.Rows[i] + 1]++;
-                entries.Add((block.Columns[i], block.Scores[i], block.Extras[i]));
-            }
+            Array.Copy(block.Columns, 0, kept, n, block.Count);
+            Array.Copy(block.Scores, 0, scores, n, block.Count);
+            if (keepExtras) Array.Copy(block.Extras, 0, extras, n, block.Count);
+            for (var i = 0; i < block.Count; i++) offsets[block.Rows[i] + 1]++;
+            n += block.Count;
         }, ct);
         for (var r = 0; r < rows; r++) offsets[r + 1] += offsets[r];
-        var matrix = Csr.FromOffsets(rows, columns, offsets, entries.Select(e => e.Column).ToArray(), entries.Select(e => e.Score).ToArray());
-        c.InProcessTables[table] = new RankedRows(matrix, entries.Select(e => e.Extra).ToArray());
+        c.InProcessTables[table] = new RankedRows(Csr.FromOffsets(rows, columns, offsets, kept, scores), extras);
         return written;
     }
 

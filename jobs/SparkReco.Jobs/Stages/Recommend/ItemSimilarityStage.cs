@@ -88,7 +88,7 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
         var kernel = new ItemSimilarityKernel(affinity.Matrix, affinity.LastSeconds, new ItemSimilarityOptions(s.Measure, s.MaxItemsPerUser, s.MinSupport, s.TopK));
         var items = affinity.Matrix.ColumnCount;
         var rows = await CfKernels.WriteAndKeepAsync(engine, c, Name, ("item_ix", "similar_ix", "similarity", "cooccurrence"), extraIsId: false,
-            kernel.Run(c.Settings.Engine.Threads), items, items, ct);
+            kernel.Run(c.Settings.Engine.Threads), items, items, s.TopK, keepExtras: false, ct);
         var facts = kernel.Facts;
         c.Facts[$"{FactPrefix}.pairs"] = facts.Pairs;
         c.Facts[$"{FactPrefix}.capped_users"] = facts.CappedUsers;

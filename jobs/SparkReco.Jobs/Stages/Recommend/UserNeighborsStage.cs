@@ -53,7 +53,7 @@ public sealed class UserNeighborsStage(TableScope? scope = null) : MultiTableSta
         var n = c.Settings.Neighbors;
         var kernel = new NeighborKernel(vectors, n.MinOverlap, n.TopK);
         var rows = await CfKernels.WriteAndKeepAsync(engine, c, Name, ("user_ix", "neighbor_ix", "similarity", "overlap"), extraIsId: false,
-            kernel.Run(c.Settings.Engine.Threads), users, users, ct);
+            kernel.Run(c.Settings.Engine.Threads), users, users, n.TopK, keepExtras: false, ct);
         await RunFactQueriesAsync(engine, c, ct);
         return rows;
     }
