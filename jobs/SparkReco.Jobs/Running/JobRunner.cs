@@ -213,6 +213,7 @@ public sealed class JobRunner
             }
             watch.Stop();
             timings.Add(new StageTiming(stage.Name, rows, Math.Round(watch.Elapsed.TotalSeconds, 3)));
+            ReleaseInProcessTables(context, stages.Skip(i + 1));
             _observer.StepFinished(stage.Name, rows, watch.Elapsed);
             _logger.LogInformation("Stage {Stage} on {Engine}: {Rows} rows in {Elapsed:F2} s", stage.Name, engine.Name, rows, watch.Elapsed.TotalSeconds);
         }
@@ -257,6 +258,16 @@ public sealed class JobRunner
             files.Add(artifact.FileName);
         }
         return files;
+    }
+
+    /// <summary>
+    /// Drops the in-process copies (kernel inputs and outputs) no later stage reads, so their memory is free for the
+    /// stages and the writing that follow; a stage that does need one again reads it back from the engine.
+    /// </summary>
+    private static void ReleaseInProcessTables(StageContext context, IEnumerable<IStage> remaining)
+    {
+        var needed = remaining.SelectMany(s => s.Inputs).ToHashSet(StringComparer.Ordinal);
+        foreach (var table in context.InProcessTables.Keys.Where(t => !needed.Contains(t)).ToList()) context.InProcessTables.Remove(table);
     }
 
     /// <summary>The latest plausible event time: the default as_of, so a rerun on the same input is identical.</summary>

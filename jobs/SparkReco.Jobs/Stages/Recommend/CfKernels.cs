@@ -89,20 +89,28 @@ public static class CfKernels
 
     /// <summary>
     /// As above, and keeps the (row, column, score) entries in process as a rows × columns matrix for the next kernel
-    /// (with the extras when <paramref name="keepExtras"/>). The arrays are sized once for the most the kernel can emit,
-    /// <paramref name="rows"/> × <paramref name="perRow"/>, so nothing is copied or regrown while millions of rows stream by.
+    /// (with the extras when <paramref name="keepExtras"/>); <paramref name="perRow"/> is the kernel's K.
     /// </summary>
     public static async Task<long> WriteAndKeepAsync(IEngine engine, StageContext c, string table, (string Row, string Column, string Score, string Extra) names,
         bool extraIsId, IEnumerable<TopKBlock> blocks, int rows, int columns, int perRow, bool keepExtras, CancellationToken ct)
     {
-        var capacity = checked((int)Math.Min((long)rows * perRow, Array.MaxLength));
+        // Grown by doubling up to the most the kernel can emit (rows × K), so a sparse result (few neighbours) stays small
+        // and a full one (every user's N′ candidates) is never over-allocated.
+        var bound = (int)Math.Min((long)rows * perRow, Array.MaxLength);
         var offsets = new int[rows + 1];
-        var kept = new int[capacity];
-        var scores = new double[capacity];
-        var extras = keepExtras ? new long[capacity] : [];
+        var kept = new int[Math.Min(bound, 1 << 16)];
+        var scores = new double[kept.Length];
+        var extras = keepExtras ? new long[kept.Length] : [];
         var n = 0;
         var written = await WriteAsync(engine, table, names, extraIsId, blocks, block =>
         {
+            if (n + block.Count > kept.Length)
+            {
+                var size = (int)Math.Min(bound, Math.Max(n + (long)block.Count, 2L * kept.Length));
+                Array.Resize(ref kept, size);
+                Array.Resize(ref scores, size);
+                if (keepExtras) Array.Resize(ref extras, size);
+            }
             Array.Copy(block.Columns, 0, kept, n, block.Count);
             Array.Copy(block.Scores, 0, scores, n, block.Count);
             if (keepExtras) Array.Copy(block.Extras, 0, extras, n, block.Count);
