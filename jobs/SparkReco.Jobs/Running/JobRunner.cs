@@ -267,7 +267,11 @@ public sealed class JobRunner
     private static void ReleaseInProcessTables(StageContext context, IEnumerable<IStage> remaining)
     {
         var needed = remaining.SelectMany(s => s.Inputs).ToHashSet(StringComparer.Ordinal);
-        foreach (var table in context.InProcessTables.Keys.Where(t => !needed.Contains(t)).ToList()) context.InProcessTables.Remove(table);
+        var unused = context.InProcessTables.Keys.Where(t => !needed.Contains(t)).ToList();
+        foreach (var table in unused) context.InProcessTables.Remove(table);
+        // Kernel copies are large arrays (gigabytes at tens of millions of rows): collect now, so the memory goes back
+        // before DuckDB's buffers grow again in the stages and writes that follow, instead of adding to the peak.
+        if (unused.Count > 0) GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     /// <summary>The latest plausible event time: the default as_of, so a rerun on the same input is identical.</summary>

@@ -116,14 +116,14 @@ public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimi
     public static readonly string[] KernelModes = ["auto", "off"];
 
     /// <summary>Share of the machine's memory the embedded engine may use when Engine:MemoryLimit is empty.</summary>
-    public const double DefaultMemoryShare = 0.4;
+    public const double DefaultMemoryShare = 0.3;
 
     public static EngineSettings Read(SettingsReader r)
     {
         var kind = r.GetString("Engine:Kind", "duckdb", "Engine that runs the stages: duckdb (embedded), or spark (plan only in this build: `plan --engine spark` prints the job in Spark SQL).", Kinds);
         var threads = r.GetInt("Engine:Threads", 0, "DuckDB worker threads and kernel threads; 0 = one per core.", 0, 1024);
         var memory = r.GetOptionalString("Engine:MemoryLimit",
-            "DuckDB memory limit such as 8GB; empty = 40% of the machine's memory (DuckDB's own default of 80% leaves too little for the kernels and ML.NET in the same process). Joins and aggregates beyond it spill to TempDirectory; the de-duplication in clean_events does not (measured: 2M events fail at 200MB and run at 400MB).");
+            "DuckDB memory limit such as 8GB; empty = 30% of the machine's memory (DuckDB's own default of 80% leaves too little for the kernels and ML.NET in the same process). Joins and aggregates beyond it spill to TempDirectory; the de-duplication in clean_events does not (measured: 2M events fail at 200MB and run at 400MB).");
         if (memory is not null && !System.Text.RegularExpressions.Regex.IsMatch(memory, @"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
             r.Problem("Engine:MemoryLimit", memory, "a size such as 512MB or 8GB");
         var temp = r.GetOptionalString("Engine:TempDirectory", "Folder for the engine's file-backed database and spill files; empty = a folder under the system temp directory.");
