@@ -39,14 +39,20 @@ public sealed class DuckDbEngine : IEngine
     {
         var root = settings.TempDirectory ?? Path.GetTempPath();
         RemoveStaleWorkDirectories(root, logger);
-        var workDirectory = Path.Combine(root, WorkDirectoryPrefix + Guid.NewGuid().ToString("N")[..12]);
+        var name = WorkDirectoryPrefix + Guid.NewGuid().ToString("N")[..12];
+        var workDirectory = Path.Combine(root, name);
         FileStream workLock;
         try
         {
-            Directory.CreateDirectory(workDirectory);
+            // The folder is made and locked under a name the clean-up ignores, then renamed: between creating a lock file
+            // and locking it there is a moment when it looks free, and another engine starting at that moment must not
+            // take the folder for a dead run's.
+            var starting = Path.Combine(root, ".starting-" + name);
+            Directory.CreateDirectory(starting);
             // Held for the engine's life: the OS drops it when the process dies, which is how the next run
             // tells a killed run's folder (spill files, database, WAL) from one still in use.
-            workLock = new FileStream(Path.Combine(workDirectory, WorkLockFileName), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+            workLock = new FileStream(Path.Combine(starting, WorkLockFileName), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+            Directory.Move(starting, workDirectory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
