@@ -64,14 +64,6 @@ public static class CfKernels
         return new RankedRows(matrix, read.Longs("extra")[..n]);
     }
 
-    /// <summary>Reads a (row, column, value) table from the engine into a CSR matrix of rows × columns.</summary>
-    public static async Task<Csr> ReadCsrAsync(IEngine engine, string sql, string row, string column, string value, int rows, int columns, CancellationToken ct)
-    {
-        var table = await engine.ReadColumnsAsync(sql, ct);
-        return Csr.FromTriples(rows, columns, table.Ints(row).AsSpan(0, table.RowCount), table.Ints(column).AsSpan(0, table.RowCount),
-            table.Reals(value).AsSpan(0, table.RowCount));
-    }
-
     /// <summary>Number of rows of a dictionary table (cf_users, cf_items): the dense id range.</summary>
     public static async Task<int> CountAsync(IEngine engine, StageContext c, string table, CancellationToken ct)
     {
@@ -80,15 +72,8 @@ public static class CfKernels
     }
 
     /// <summary>
-    /// Writes kernel output as <paramref name="table"/> with columns (row, column, score, extra, rank); the extra column
-    /// is BIGINT or, for ids, INTEGER, so the table has exactly the SQL path's types.
-    /// </summary>
-    public static Task<long> WriteAsync(IEngine engine, string table, (string Row, string Column, string Score, string Extra) names, bool extraIsId,
-        IEnumerable<TopKBlock> blocks, CancellationToken ct) =>
-        WriteAsync(engine, table, names, extraIsId, blocks, observe: null, ct);
-
-    /// <summary>
-    /// As above, and keeps the (row, column, score) entries in process as a rows × columns matrix for the next kernel
+    /// Writes kernel output as <paramref name="table"/> with columns (row, column, score, extra, rank) — the extra column
+    /// BIGINT or, for ids, INTEGER, so the table has exactly the SQL path's types — and keeps the (row, column, score) entries in process as a rows × columns matrix for the next kernel
     /// (with the extras when <paramref name="keepExtras"/>); <paramref name="perRow"/> is the kernel's K.
     /// </summary>
     public static async Task<long> WriteAndKeepAsync(IEngine engine, StageContext c, string table, (string Row, string Column, string Score, string Extra) names,
@@ -123,7 +108,7 @@ public static class CfKernels
     }
 
     private static Task<long> WriteAsync(IEngine engine, string table, (string Row, string Column, string Score, string Extra) names, bool extraIsId,
-        IEnumerable<TopKBlock> blocks, Action<TopKBlock>? observe, CancellationToken ct) =>
+        IEnumerable<TopKBlock> blocks, Action<TopKBlock> observe, CancellationToken ct) =>
         engine.WriteTableAsync(table,
             [
                 (names.Row, ColumnType.Int32Bit),
@@ -135,13 +120,13 @@ public static class CfKernels
             AsColumns(blocks, names, extraIsId, observe, ct), ct);
 
     private static async IAsyncEnumerable<ColumnTable> AsColumns(IEnumerable<TopKBlock> blocks, (string Row, string Column, string Score, string Extra) names,
-        bool extraIsId, Action<TopKBlock>? observe, [EnumeratorCancellation] CancellationToken ct)
+        bool extraIsId, Action<TopKBlock> observe, [EnumeratorCancellation] CancellationToken ct)
     {
         int[]? ids = null;
         foreach (var block in blocks)
         {
             ct.ThrowIfCancellationRequested();
-            observe?.Invoke(block);
+            observe(block);
             Column extra;
             if (extraIsId)
             {
