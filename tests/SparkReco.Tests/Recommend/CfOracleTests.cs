@@ -58,6 +58,7 @@ public sealed class CfOracleTests
             ["Recommend:PopularityPenalty"] = random.Next(3) == 0 ? "0.5" : "0",
             ["Recommend:Backfill"] = random.Next(4) == 0 ? "false" : "true",
             ["Recommend:CandidatesPerSource"] = random.Next(2, 7).ToString(CultureInfo.InvariantCulture),
+            ["Neighbors:MaxItemsPerNeighbor"] = random.Next(0, 4).ToString(CultureInfo.InvariantCulture),
             // Every test of the SQL definition runs it as SQL; KernelEquivalenceTests compare the kernels with it.
             ["Engine:Kernels"] = "off",
         };
@@ -94,7 +95,7 @@ public sealed class CfOracleTests
         var itemScores = await h.ReadCandidatesAsync("rec_item_scores", "cf_items");
         AssertCandidates(CfReference.Cut(CfReference.ItemScores(affinity, simRows), affinity, cut), itemScores, cut.Candidates);
         var userScores = await h.ReadCandidatesAsync("rec_user_scores", "cf_users");
-        AssertCandidates(CfReference.Cut(CfReference.UserScores(affinity, neighborRows), affinity, cut), userScores, cut.Candidates);
+        AssertCandidates(CfReference.Cut(CfReference.UserScores(affinity, neighborRows, s.Neighbors.MaxItemsPerNeighbor), affinity, cut), userScores, cut.Candidates);
 
         // recommendations: blend of the cut candidates (seen items and the penalty are already applied), back-fill.
         var expected = RecommendReference.Recommend(affinity, Candidates(itemScores), Candidates(userScores),

@@ -146,11 +146,15 @@ public static class CfReference
         return Summarise(terms, divideBy: _ => 1.0);
     }
 
-    /// <summary>(user, item) → user-based score Σ_v w(u, v)·a(v, i) / Σ_v |w(u, v)| over u's neighbours, with the top neighbours.</summary>
+    /// <summary>
+    /// (user, item) → user-based score Σ_v w(u, v)·a(v, i) / Σ_v |w(u, v)| over u's neighbours, with the top neighbours;
+    /// each neighbour lends at most <paramref name="itemsPerNeighbor"/> items (highest affinity, then lowest id; 0 = all).
+    /// </summary>
     public static Dictionary<(string User, string Item), (double Score, HashSet<string> Reasons)> UserScores(
-        IReadOnlyList<AffinityRow> affinity, IReadOnlyList<Scored> neighbors)
+        IReadOnlyList<AffinityRow> affinity, IReadOnlyList<Scored> neighbors, int itemsPerNeighbor)
     {
-        var itemsOf = affinity.GroupBy(r => r.User, Ids).ToDictionary(g => g.Key, g => g.ToList(), Ids);
+        var itemsOf = affinity.GroupBy(r => r.User, Ids).ToDictionary(g => g.Key,
+            g => g.OrderByDescending(r => r.Affinity).ThenBy(r => r.Item, Ids).Take(itemsPerNeighbor > 0 ? itemsPerNeighbor : int.MaxValue).ToList(), Ids);
         var totalWeight = new Dictionary<string, double>(Ids);
         var terms = new Dictionary<(string, string), List<(string Because, double Term)>>();
         foreach (var n in neighbors)
