@@ -1,21 +1,25 @@
 namespace SparkReco.Core.Configuration;
 
 /// <summary>Item-item similarity (item_similarity): measure, per-user cap, minimum support, top-K.</summary>
-public sealed record SimilaritySettings(string Measure, int MaxItemsPerUser, int MinSupport, int TopK)
+public sealed record SimilaritySettings(string Measure, int MaxItemsPerUser, int MinSupport, int TopK, double Rp3Alpha = 1.0, double Rp3Beta = 0.5)
 {
-    /// <summary>The measures, all computed from c = co-occurrence, n_a, n_b = users per item, N = users.</summary>
-    public static readonly string[] Measures = ["cooccurrence", "jaccard", "lift", "cosine", "llr", "inclusion"];
+    /// <summary>The measures: all but rp3beta computed from c = co-occurrence, n_a, n_b = users per item, N = users.</summary>
+    public static readonly string[] Measures = ["cooccurrence", "jaccard", "lift", "cosine", "llr", "inclusion", "rp3beta"];
 
     public static SimilaritySettings Read(SettingsReader r) => new(
         r.GetString("Similarity:Measure", "jaccard",
             "How similar two items are, from c = users with both, n_a, n_b = users with each, N = users: cooccurrence = c; jaccard = c / (n_a + n_b - c); " +
-            "lift = c·N / (n_a·n_b); cosine = c / sqrt(n_a·n_b); llr = Dunning's log-likelihood ratio of the 2×2 table (as Mahout); inclusion = c / min(n_a, n_b).",
+            "lift = c·N / (n_a·n_b); cosine = c / sqrt(n_a·n_b); llr = Dunning's log-likelihood ratio of the 2×2 table (as Mahout); inclusion = c / min(n_a, n_b); " +
+            "rp3beta = a random walk item → user → item with a popularity penalty: (Σ over users with both of m_u^-α) · n_a^-α / n_b^β, m_u = the user's basket size " +
+            "(Similarity:Rp3Alpha, Similarity:Rp3Beta; asymmetric).",
             Measures),
         r.GetInt("Similarity:MaxItemsPerUser", 500,
             "Per-user cap on items used for co-occurrence (keeps pair generation linear for power users and bots); the most recent items are kept, then the highest affinity, then the lowest item id.",
             2, 1_000_000),
         r.GetInt("Similarity:MinSupport", 2, "Minimum number of users who engaged with both items for a pair to count.", 1),
-        r.GetInt("Similarity:TopK", 50, "Similar items kept per item (ties: lower item id first).", 1, 10_000));
+        r.GetInt("Similarity:TopK", 50, "Similar items kept per item (ties: lower item id first).", 1, 10_000),
+        r.GetDouble("Similarity:Rp3Alpha", 1.0, "rp3beta: exponent α of the walk's step probabilities (1 = a plain random walk; lower flattens the weight of users with small baskets).", 0, 4),
+        r.GetDouble("Similarity:Rp3Beta", 0.5, "rp3beta: exponent β of the popularity penalty on the target item, n_b^β (0 = none).", 0, 4));
 }
 
 /// <summary>User-user neighbours (user_neighbors): popular-item cut-off, minimum overlap, top-K.</summary>

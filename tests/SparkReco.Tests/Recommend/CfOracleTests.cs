@@ -12,7 +12,7 @@ public sealed class CfOracleTests
     public static TheoryData<int, string> SeedsAndMeasures()
     {
         var data = new TheoryData<int, string>();
-        var measures = new[] { "cooccurrence", "jaccard", "lift", "cosine", "llr", "inclusion" };
+        var measures = new[] { "cooccurrence", "jaccard", "lift", "cosine", "llr", "inclusion", "rp3beta" };
         for (var seed = 1; seed <= 24; seed++) data.Add(seed, measures[seed % measures.Length]);
         return data;
     }
@@ -59,6 +59,8 @@ public sealed class CfOracleTests
             ["Recommend:Backfill"] = random.Next(4) == 0 ? "false" : "true",
             ["Recommend:CandidatesPerSource"] = random.Next(2, 7).ToString(CultureInfo.InvariantCulture),
             ["Neighbors:MaxItemsPerNeighbor"] = random.Next(0, 4).ToString(CultureInfo.InvariantCulture),
+            ["Similarity:Rp3Alpha"] = random.Next(2) == 0 ? "1" : "0.5",
+            ["Similarity:Rp3Beta"] = random.Next(2) == 0 ? "0.5" : "0",
             // Every test of the SQL definition runs it as SQL; KernelEquivalenceTests compare the kernels with it.
             ["Engine:Kernels"] = "off",
         };
@@ -75,7 +77,7 @@ public sealed class CfOracleTests
         var s = h.Settings;
 
         // item_similarity
-        var expectedSimilarity = CfReference.ItemSimilarity(affinity, measure, s.Similarity.MaxItemsPerUser, s.Similarity.MinSupport);
+        var expectedSimilarity = CfReference.ItemSimilarity(affinity, measure, s.Similarity.MaxItemsPerUser, s.Similarity.MinSupport, s.Similarity.Rp3Alpha, s.Similarity.Rp3Beta);
         var similarity = await h.ReadAsync("item_similarity", "item_id, \"rank\"");
         AssertRanked(expectedSimilarity, similarity, "item_id", "similar_item_id", "similarity", "cooccurrence", s.Similarity.TopK, strict: measure == "cooccurrence");
         Assert.Equal(CfReference.PairsGenerated(affinity, s.Similarity.MaxItemsPerUser), (long)h.Context.Facts["item_similarity.pairs"]);
