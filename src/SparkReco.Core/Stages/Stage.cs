@@ -82,6 +82,24 @@ public sealed class StageContext
         HasFollows = hasFollows;
     }
 
+    /// <summary>
+    /// The same run seen from another reference time (the evaluation's train model is built as of its cutoff): everything
+    /// stages hand on (results, facts, metrics, in-process tables) is shared, so nodes of either time read each other's.
+    /// </summary>
+    public StageContext WithAsOf(DateTime asOf) =>
+        asOf == AsOf ? this : new StageContext(Settings, Dialect, asOf, StartedAt, HasItems, HasFollows, this);
+
+    private StageContext(JobSettings settings, ISqlDialect dialect, DateTime asOf, DateTime startedAt, bool hasItems, bool hasFollows, StageContext shared)
+        : this(settings, dialect, asOf, startedAt, hasItems, hasFollows)
+    {
+        Logger = shared.Logger;
+        InputChecks = shared.InputChecks;
+        Results = shared.Results;
+        InProcessTables = shared.InProcessTables;
+        Facts = shared.Facts;
+        Metrics = shared.Metrics;
+    }
+
     public JobSettings Settings { get; }
     public ISqlDialect Dialect { get; }
 
@@ -100,6 +118,9 @@ public sealed class StageContext
     /// </summary>
     public IDictionary<string, object> InProcessTables { get; } = new Dictionary<string, object>(StringComparer.Ordinal);
 
+    /// <summary>Typed results stages hand to later stages and to report sections (the feature set, a fit, the evaluation's figures).</summary>
+    public StageResults Results { get; } = new();
+
     /// <summary>Where stages log what they decide (work estimates, kernel or SQL); the runner sets the run's logger.</summary>
     public ILogger Logger { get; set; } = NullLogger.Instance;
 
@@ -114,4 +135,17 @@ public sealed class StageContext
 
     /// <summary>Shorthand for <c>Dialect.Quote</c>, which stage SQL uses constantly.</summary>
     public string Q(string identifier) => Dialect.Quote(identifier);
+}
+
+/// <summary>Typed results of a run, one object per type: what a stage produced for later stages and for the report.</summary>
+public sealed class StageResults
+{
+    private readonly Dictionary<Type, object> _byType = [];
+
+    public void Set<T>(T value) where T : class => _byType[typeof(T)] = value ?? throw new ArgumentNullException(nameof(value));
+
+    public T? Find<T>() where T : class => _byType.TryGetValue(typeof(T), out var value) ? (T)value : null;
+
+    public T Get<T>() where T : class =>
+        Find<T>() ?? throw new InvalidOperationException($"No {typeof(T).Name} yet: the stage that produces it has not run.");
 }

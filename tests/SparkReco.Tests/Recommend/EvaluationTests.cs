@@ -56,7 +56,7 @@ public sealed class EvaluationTests
     {
         var h = await OpenAsync([], settings ?? Settings);
         await CreateCleanEventsAsync(h, events);
-        await h.RunAsync([new AffinityStage(), .. CfStages(), new EvaluationStage()]);
+        await h.RunAsync([new AffinityStage(), .. CfStages(), .. EvaluationStages.All()]);
         return h;
     }
 
@@ -181,7 +181,7 @@ public sealed class EvaluationTests
         await using var h = await OpenAsync([], Settings);
         await CreateCleanEventsAsync(h, events);
         await h.RunAsync([new AffinityStage(), .. CfStages()]);
-        var e = await Assert.ThrowsAsync<SparkReco.Core.Errors.InputDataException>(() => new EvaluationStage().RunAsync(h.Engine, h.Context, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<SparkReco.Core.Errors.InputDataException>(() => h.RunAsync(EvaluationStages.All()));
         Assert.Contains("raise Evaluation:TestDays", e.Message, StringComparison.Ordinal);
     }
 
@@ -189,7 +189,7 @@ public sealed class EvaluationTests
     public async Task Plan_sql_of_the_evaluation_names_every_train_table()
     {
         await using var h = await OpenAsync([], Settings);
-        var sql = string.Join("\n", new EvaluationStage().RenderSql(h.Context));
+        var sql = string.Join("\n", EvaluationStages.All().SelectMany(s => s.RenderSql(h.Context)));
         foreach (var table in new[] { "eval_train_clean_events", "eval_train_affinity", "eval_train_cf_users", "eval_train_cf_items", "eval_train_cf_item_similarity", "eval_train_cf_user_neighbors", "eval_relevant", "eval_metrics" })
             Assert.Contains($"CREATE OR REPLACE TABLE \"{table}\"", sql, StringComparison.Ordinal);
         Assert.DoesNotContain("FROM \"affinity\"", sql, StringComparison.Ordinal);

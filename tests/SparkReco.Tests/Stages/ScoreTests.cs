@@ -38,8 +38,8 @@ public sealed class ScoreTests(ITestOutputHelper output) : IDisposable
         var fit = scores.LastFit!;
 
         // Every user's as_of features, standardised with the model's own statistics, through ML.NET …
-        var rows = await h.QueryAsync($"SELECT user_id, {fit.Standardisation.ZColumns(h.Context)} FROM user_features ORDER BY user_id");
-        var vectors = rows.Select(fit.Standardisation.Vector).ToList();
+        var rows = await h.QueryAsync($"SELECT f.user_id, {fit.Standardised.ZColumns(h.Context, "f.")} FROM user_features AS f {fit.Standardised.Join(h.Context)} ORDER BY f.user_id");
+        var vectors = rows.Select(fit.Standardised.Vector).ToList();
         var expected = fit.Model.PredictProbabilities(vectors);
         // ML.NET's own predicted class names (through its key-to-value map) pin down the class order of the exported weights.
         var predictedClasses = fit.Model.PredictClasses(vectors);
@@ -102,8 +102,8 @@ public sealed class ScoreTests(ITestOutputHelper output) : IDisposable
             ["Scores:HorizonDays"] = "7",
             ["Features:MaxCategories"] = "2",
         });
-        await h.RunAsync(new CleanEventsStage());
-        var spec = await FeatureSpec.DiscoverAsync(h.Engine, h.Context, CancellationToken.None);
+        await h.RunAsync(new CleanEventsStage(), new UserFeaturesStage());
+        var spec = h.Context.Results.Get<FeatureSpec>();
         Assert.Equal(["A", "B"], spec.Categories);
         var labels = (await h.QueryAsync(UserScoresStage.RenderLabels(h.Context, spec))).ToDictionary(r => (string)r["user_id"]!, r => (string)r["label"]!);
         Assert.Equal(new Dictionary<string, string> { ["u1"] = "B", ["u3"] = UserScoresStage.OtherClass, ["u4"] = "A" }, labels);
