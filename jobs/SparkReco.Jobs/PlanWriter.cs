@@ -42,7 +42,8 @@ public static class PlanWriter
         if (settings.Privacy.PseudonymizeIds)
         {
             await output.WriteLineAsync("\n-- ===== publishing with Privacy:PseudonymizeIds: each published table is written through a projection that");
-            await output.WriteLineAsync("-- replaces its user-id columns by HMAC-SHA256(key, id); the key's padded blocks are registered as a one-row table and never printed.");
+            await output.WriteLineAsync("-- replaces its user-id columns by HMAC-SHA256(key, id) with the key read from this session-only table:");
+            await output.WriteLineAsync(Pseudonymizer.DescribeKey(dialect));
             foreach (var stage in enabled.Where(s => s.IsOutput && s.UserIdColumns.Count > 0))
                 await output.WriteLineAsync($"--   {stage.Name}: {string.Join(", ", stage.UserIdColumns.Concat(stage.UserIdMentions.Select(m => $"{m.TextColumn} (mentions {m.IdColumn})")))}");
         }

@@ -26,12 +26,6 @@ public sealed class RecordingEngine(IEngine inner) : IEngine
         return inner.ExecuteAsync(sql, cancellationToken);
     }
 
-    public Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
-    {
-        _trace.Add(sql);
-        return inner.ExecuteAsync(sql, parameters, cancellationToken);
-    }
-
     public Task<long> CreateTableAsync(string table, string selectSql, CancellationToken cancellationToken)
     {
         _trace.AddRange(inner.Dialect.Materialize(table, selectSql));
