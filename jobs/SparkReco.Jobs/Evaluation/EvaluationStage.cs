@@ -45,28 +45,45 @@ public sealed class EvaluationStage : StepStage
 
     public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
     {
-        var metrics = EvaluationFigures(c);
+        var e = c.Settings.Evaluation;
+        var metrics = new EvaluationMetrics
+        {
+            Mode = e.Mode,
+            K = e.K,
+            Cutoff = IsTemporal(c) ? Cutoff(c).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) : null,
+            TestFraction = IsRandom(c) ? e.TestFraction : null,
+            Seed = IsRandom(c) ? e.Seed : null,
+            TestFile = SplitsCleanEvents(c) ? null : e.TestEvents,
+        };
         yield return new MaterializeStep(Metrics, RenderMetrics(c, Scope));
         yield return new QueryStep(RenderCounts(c, Scope), rows =>
         {
-            foreach (var (key, value) in rows[0])
-                metrics[key] = value is null ? 0L : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+            var counts = rows[0];
+            long Count(string name) => counts[name] is { } v ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
+            metrics.TrainEvents = Count("train_events");
+            metrics.TestPairs = Count("test_pairs");
+            metrics.TestUsersAll = Count("test_users_all");
+            metrics.TestUsers = Count("test_users");
+            metrics.RelevantPairs = Count("relevant_pairs");
+            metrics.CatalogueItems = Count("catalogue_items");
         });
         yield return new QueryStep($"SELECT * FROM {c.Q(Metrics)}", rows =>
         {
-            var sources = new SortedDictionary<string, object>(StringComparer.Ordinal);
-            foreach (var row in rows)
-            {
-                var figures = new SortedDictionary<string, object>(StringComparer.Ordinal);
-                foreach (var (key, value) in row)
-                {
-                    if (key == "source" || value is null) continue;
-                    figures[key] = value is long or int ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : Convert.ToDouble(value, CultureInfo.InvariantCulture);
-                }
-                sources[Convert.ToString(row["source"], CultureInfo.InvariantCulture)!] = figures;
-            }
-            metrics["sources"] = sources;
-            c.Metrics["evaluation"] = metrics;
+            static double? Figure(IReadOnlyDictionary<string, object?> row, string name) =>
+                row[name] is { } v ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : null;
+            metrics.Sources = new SortedDictionary<string, SourceMetrics>(rows.ToDictionary(
+                row => Convert.ToString(row["source"], CultureInfo.InvariantCulture)!,
+                row => new SourceMetrics(
+                    Convert.ToInt64(row["users"], CultureInfo.InvariantCulture),
+                    Figure(row, "precision_at_k"),
+                    Figure(row, "recall_at_k"),
+                    Figure(row, "ndcg_at_k"),
+                    Figure(row, "map_at_k"),
+                    Figure(row, "hit_rate_at_k"),
+                    Figure(row, "coverage_at_k"),
+                    Figure(row, "mean_popularity"),
+                    Figure(row, "history_mean_popularity"))), StringComparer.Ordinal);
+            c.Results.Set(metrics);
         });
     }
 
@@ -93,35 +110,6 @@ public sealed class EvaluationStage : StepStage
 
     /// <summary>The evaluated variants, in <see cref="Sources"/> order.</summary>
     public static IReadOnlyList<RecommendVariant> Variants(StageContext c) => Sources.Select(source => EvaluationStages.Variant(c, source)).ToList();
-
-    /// <summary>The evaluation's figures that follow from the settings; the counts and the per-source metrics are added from the data.</summary>
-    private static SortedDictionary<string, object> EvaluationFigures(StageContext c)
-    {
-        var result = new SortedDictionary<string, object>(StringComparer.Ordinal)
-        {
-            ["mode"] = c.Settings.Evaluation.Mode,
-            ["k"] = (long)c.Settings.Evaluation.K,
-            ["definitions"] = new SortedDictionary<string, object>(StringComparer.Ordinal)
-            {
-                ["users"] = "test users: users with a held-out item who are known to the train model; metrics are means over them",
-                ["precision_at_k"] = "hits in the top K / K",
-                ["recall_at_k"] = "hits in the top K / held-out items",
-                ["ndcg_at_k"] = "sum over hits of 1/log2(rank+1), divided by the ideal for min(K, held-out items) hits",
-                ["map_at_k"] = "sum over hits of precision at the hit's rank, divided by min(K, held-out items)",
-                ["hit_rate_at_k"] = "share of test users with at least one hit in the top K",
-                ["coverage_at_k"] = "distinct items in the test users' top K / items in the train catalogue",
-                ["mean_popularity"] = "mean number of train users of the recommended items (history_mean_popularity: of the test users' train items)",
-            },
-        };
-        if (IsRandom(c))
-        {
-            result["test_fraction"] = c.Settings.Evaluation.TestFraction;
-            result["seed"] = (long)c.Settings.Evaluation.Seed;
-        }
-        else if (IsTemporal(c)) result["cutoff"] = Cutoff(c).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-        else result["test_file"] = c.Settings.Evaluation.TestEvents!;
-        return result;
-    }
 
     /// <summary>The split as (what the test side is, predicate selecting test rows of clean_events).</summary>
     private static (string TestSide, string IsTest) Split(StageContext c) => IsRandom(c)

@@ -1,6 +1,7 @@
 using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 using SparkReco.Jobs.Running;
+using SparkReco.Jobs.Stages;
 
 namespace SparkReco.Jobs.Reporting;
 
@@ -12,8 +13,8 @@ public sealed class OverviewSection : IReportSection
     public Task<string> RenderAsync(IEngine engine, StageContext context, RunSummary summary, CancellationToken cancellationToken)
     {
         var inputs = Html.Table(["input", "rows"], summary.InputRows.Select(kv => (IReadOnlyList<object?>)[kv.Key, kv.Value]));
-        var dropped = context.Facts.TryGetValue("clean_events.dropped", out var d) && d is IReadOnlyDictionary<string, long> reasons && reasons.Count > 0
-            ? Html.Table(["dropped because", "rows"], reasons.Select(kv => (IReadOnlyList<object?>)[kv.Key.Replace('_', ' '), kv.Value]))
+        var dropped = context.Results.Find<CleaningFacts>() is { Dropped.Count: > 0 } cleaning
+            ? Html.Table(["dropped because", "rows"], cleaning.Dropped.Select(kv => (IReadOnlyList<object?>)[kv.Key.Replace('_', ' '), kv.Value]))
             : "<p>No rows dropped.</p>";
         var timings = Html.BarChart(summary.Stages.Select(s => (s.Stage, s.Seconds)).ToList(), " s");
         var tables = Html.Table(["table", "rows"], summary.OutputRows.Select(kv => (IReadOnlyList<object?>)[kv.Key, kv.Value]));

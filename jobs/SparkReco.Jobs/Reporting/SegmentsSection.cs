@@ -27,10 +27,10 @@ public sealed class SegmentsSection : IReportSection
         var sizes = Html.BarChart(rows.Select(r => ($"{Name(r)}: {r["label"]}", Convert.ToDouble(r["users"], CultureInfo.InvariantCulture))).ToList(), " users");
         var table = Html.Table(["segment", "label", "users", "share", "events / user", "event mix", "top categories (lift)", "top items (lift)"],
             rows.Select(r => (IReadOnlyList<object?>)[Name(r), r["label"], r["users"], r["share"], r["events_per_user"], r["event_mix"], r["top_categories"], r["top_items"]]));
-        var facts = context.Facts;
-        var k = facts.TryGetValue("segments.k", out var kv) ? kv : "?";
-        var suppressed = facts.TryGetValue("segment_profiles.suppressed_segments", out var s) ? s : 0;
-        var suppressedUsers = facts.TryGetValue("segment_profiles.suppressed_users", out var su) ? su : 0;
+        object k = context.Results.Find<SegmentMetrics>()?.K ?? (object)"?";
+        var profiles = context.Results.Find<ProfileFacts>();
+        var suppressed = profiles?.SuppressedSegments ?? 0;
+        var suppressedUsers = profiles?.SuppressedUsers ?? 0;
         var note = $"<p class=\"meta\">k = {Html.Encode(k)} segments (k-means fitted on a sample, assigned to every user in the engine). " +
             $"{Html.Encode(suppressed)} segment(s) with {Html.Encode(suppressedUsers)} user(s) are below k-anonymity ({Html.Encode(context.Settings.Privacy.KAnonymity)} users) and are not shown individually.</p>";
         return Html.Section("Segments", note + sizes + table);

@@ -89,7 +89,7 @@ public sealed class JobRunner
                 RowCounts = outputRows,
                 Files = files,
                 Stages = timings,
-                Facts = new SortedDictionary<string, object>(context.Facts, StringComparer.Ordinal),
+                Facts = ManifestFacts(context),
             };
             ct.ThrowIfCancellationRequested();
             publisher.Publish(staging, manifest);
@@ -103,6 +103,15 @@ public sealed class JobRunner
             TryDelete(staging);
             throw;
         }
+    }
+
+    /// <summary>The manifest's facts: the stages' counters and what their typed results list (<see cref="IManifestFacts"/>).</summary>
+    private static SortedDictionary<string, object> ManifestFacts(StageContext context)
+    {
+        var facts = new SortedDictionary<string, object>(context.Facts, StringComparer.Ordinal);
+        foreach (var result in context.Results.All.OfType<IManifestFacts>())
+            foreach (var (key, value) in result.ManifestFacts()) facts[key] = value;
+        return facts;
     }
 
     /// <summary>

@@ -57,10 +57,7 @@ public sealed class CleanEventsStage : StepStage
                 if (!EventChecks.Totals.Contains(reason) && rows > 0) dropped[reason] = rows;
             if (counts["kept"] > distinct) dropped["duplicate"] = counts["kept"] - distinct;
             if (botEvents > 0) dropped["bot"] = botEvents;
-            c.Facts["clean_events.rows_in"] = counts["total_rows"];
-            c.Facts["clean_events.rows_out"] = clean;
-            c.Facts["clean_events.dropped"] = dropped;
-            if (FiltersBots(c)) c.Facts["clean_events.bot_users"] = botUsers;
+            c.Results.Set(new CleaningFacts(counts["total_rows"], clean, dropped, FiltersBots(c) ? botUsers : null));
             result.Rows = clean;
         });
     }

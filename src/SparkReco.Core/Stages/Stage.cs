@@ -97,7 +97,6 @@ public sealed class StageContext
         Results = shared.Results;
         InProcessTables = shared.InProcessTables;
         Facts = shared.Facts;
-        Metrics = shared.Metrics;
     }
 
     public JobSettings Settings { get; }
@@ -127,11 +126,11 @@ public sealed class StageContext
     /// <summary>Row-check counts per reason, computed once before any stage runs (input validation).</summary>
     public IReadOnlyDictionary<string, long>? InputChecks { get; set; }
 
-    /// <summary>Facts stages report for the manifest and report (e.g. rows dropped per reason).</summary>
+    /// <summary>
+    /// Counters for the manifest that no later stage or report section reads by type (e.g. a stage's timings, the CF stages'
+    /// pair counts), by dotted key. What a report section reads is a typed result in <see cref="Results"/>.
+    /// </summary>
     public IDictionary<string, object> Facts { get; } = new SortedDictionary<string, object>(StringComparer.Ordinal);
-
-    /// <summary>Quality figures for metrics.json, one entry per producer (e.g. "evaluation", "propensity"). Must serialise as JSON.</summary>
-    public IDictionary<string, object> Metrics { get; } = new SortedDictionary<string, object>(StringComparer.Ordinal);
 
     /// <summary>Shorthand for <c>Dialect.Quote</c>, which stage SQL uses constantly.</summary>
     public string Q(string identifier) => Dialect.Quote(identifier);
@@ -148,4 +147,13 @@ public sealed class StageResults
 
     public T Get<T>() where T : class =>
         Find<T>() ?? throw new InvalidOperationException($"No {typeof(T).Name} yet: the stage that produces it has not run.");
+
+    /// <summary>Every result, for the manifest (<see cref="IManifestFacts"/>).</summary>
+    public IEnumerable<object> All => _byType.Values;
+}
+
+/// <summary>A typed result that also lists itself among the manifest's facts (dotted keys, e.g. <c>clean_events.rows_in</c>).</summary>
+public interface IManifestFacts
+{
+    IEnumerable<KeyValuePair<string, object>> ManifestFacts();
 }

@@ -130,9 +130,9 @@ public sealed class EvaluationTests
             Assert.Equal(historyPopularity, D(row["history_mean_popularity"]), 9);
         }
 
-        var evaluation = (IReadOnlyDictionary<string, object>)h.Context.Metrics["evaluation"];
-        Assert.Equal((long)relevant.Count, evaluation["relevant_pairs"]);
-        Assert.Equal(4, ((IReadOnlyDictionary<string, object>)evaluation["sources"]).Count);
+        var evaluation = h.Context.Results.Get<EvaluationMetrics>();
+        Assert.Equal(relevant.Count, evaluation.RelevantPairs);
+        Assert.Equal(4, evaluation.Sources.Count);
     }
 
     [Fact]
@@ -213,9 +213,9 @@ public sealed class EvaluationTests
         Assert.InRange(test.Count / (double)pairs.Count, 0.15, 0.35);
         Assert.True(test.Select(p => p.Item1).Distinct().Count() > 20, "most users get held-out items");
 
-        var evaluation = (IReadOnlyDictionary<string, object>)h.Context.Metrics["evaluation"];
-        Assert.Equal("random", evaluation["mode"]);
-        Assert.Equal(0.25, evaluation["test_fraction"]);
+        var evaluation = h.Context.Results.Get<EvaluationMetrics>();
+        Assert.Equal("random", evaluation.Mode);
+        Assert.Equal(0.25, evaluation.TestFraction);
 
         // The split is a function of (seed, user, item) alone: the same again, and another seed moves pairs.
         await using var again = await RunEvaluationAsync(events, settings);

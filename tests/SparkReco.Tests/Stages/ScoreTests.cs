@@ -61,7 +61,7 @@ public sealed class ScoreTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(predictedClasses[i], best);
         }
         output.WriteLine($"max |SQL - ML.NET| = {maxDifference:E2} over {rows.Count} users x {fit.Model.Classes.Count} classes");
-        Assert.True((double)((IDictionary<string, object>)h.Context.Metrics["propensity"])["sql_vs_mlnet_max_abs_diff"] <= 1e-5);
+        Assert.True(h.Context.Results.Get<PropensityMetrics>().SqlVsMlnetMaxAbsDiff <= 1e-5);
         Assert.True(maxDifference <= 1e-5, $"max |SQL − ML.NET| = {maxDifference:E2}");
     }
 
@@ -70,14 +70,13 @@ public sealed class ScoreTests(ITestOutputHelper output) : IDisposable
     {
         var scores = new UserScoresStage();
         await using var h = await RunAsync(scores);
-        var metrics = (IDictionary<string, object>)h.Context.Metrics["propensity"];
-        double M(string key) => Convert.ToDouble(metrics[key], CultureInfo.InvariantCulture);
-        output.WriteLine(string.Join("; ", metrics.Where(kv => kv.Value is not System.Collections.IEnumerable || kv.Value is string).Select(kv => $"{kv.Key}={kv.Value}")));
+        var m = h.Context.Results.Get<PropensityMetrics>();
+        output.WriteLine($"hold-out {m.HoldoutUsers}: log-loss {m.HoldoutLogLoss} (prior {m.BaselinePriorLogLoss}, majority {m.BaselineMajorityLogLoss}); accuracy {m.HoldoutAccuracy} (majority {m.BaselineMajorityAccuracy})");
 
-        Assert.True(M("holdout_users") > 10, "hold-out too small");
-        Assert.True(M("holdout_log_loss") < M("baseline_prior_log_loss"), $"log-loss {M("holdout_log_loss")} vs prior {M("baseline_prior_log_loss")}");
-        Assert.True(M("holdout_accuracy") > M("baseline_majority_accuracy"), $"accuracy {M("holdout_accuracy")} vs majority {M("baseline_majority_accuracy")}");
-        Assert.True(M("baseline_majority_log_loss") > M("baseline_prior_log_loss"));
+        Assert.True(m.HoldoutUsers > 10, "hold-out too small");
+        Assert.True(m.HoldoutLogLoss < m.BaselinePriorLogLoss, $"log-loss {m.HoldoutLogLoss} vs prior {m.BaselinePriorLogLoss}");
+        Assert.True(m.HoldoutAccuracy > m.BaselineMajorityAccuracy, $"accuracy {m.HoldoutAccuracy} vs majority {m.BaselineMajorityAccuracy}");
+        Assert.True(m.BaselineMajorityLogLoss > m.BaselinePriorLogLoss);
     }
 
     [Fact]

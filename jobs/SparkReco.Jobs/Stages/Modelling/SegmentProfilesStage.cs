@@ -60,10 +60,7 @@ public sealed class SegmentProfilesStage : StepStage
         {
             profiles = Profiles(c, features, sizes, small, means, mix, categories, items);
             var otherUsers = small.Sum(s => sizes[s]);
-            c.Facts["segment_profiles.k_anonymity"] = k;
-            c.Facts["segment_profiles.suppressed_segments"] = small.Count;
-            c.Facts["segment_profiles.suppressed_users"] = otherUsers;
-            c.Facts["segment_profiles.other_row"] = small.Count == 0 ? "none" : otherUsers < k ? "withheld" : "reported";
+            c.Results.Set(new ProfileFacts(k, small.Count, otherUsers, small.Count == 0 ? "none" : otherUsers < k ? "withheld" : "reported"));
         });
         yield return new RegisterStep(Name, Schema(features),
             "one row per reported segment (-1 = segments below k-anonymity, merged): size, event mix, lifts, mean features and label",

@@ -94,20 +94,14 @@ public sealed class SegmentsStage : StepStage
                 var predicted = model.Predict(sample);
                 var agreement = (double)predicted.Where((p, i) => i < assigned.Count && assigned[i] == p).Count() / sample.Count;
                 LastFit = new SegmentFit(stand!, model, users, sample, silhouettes, chosenBy);
-                c.Facts["segments.k"] = model.K;
-                c.Metrics["segments"] = new SortedDictionary<string, object>(StringComparer.Ordinal)
-                {
-                    ["k"] = model.K,
-                    ["k_chosen_by"] = chosenBy,
-                    ["silhouette_by_k"] = silhouettes.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value),
-                    ["sample_users"] = sample.Count,
-                    ["inertia"] = Math.Round(model.Inertia, 6),
-                    ["sql_vs_mlnet_sample_agreement"] = agreement,
-                    ["users"] = result.Rows,
-                    // No centroids and no standardisation: with them, the mean features of a segment that k-anonymity
-                    // withholds from segment_profiles could be reconstructed exactly. Published figures follow the
-                    // same suppression as the tables.
-                };
+                c.Results.Set(new SegmentMetrics(
+                    model.K,
+                    chosenBy,
+                    silhouettes.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value),
+                    sample.Count,
+                    Math.Round(model.Inertia, 6),
+                    agreement,
+                    result.Rows));
             });
     }
 

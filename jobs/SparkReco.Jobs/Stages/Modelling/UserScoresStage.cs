@@ -49,10 +49,10 @@ public sealed class UserScoresStage : StepStage
         var spec = c.Results.Get<FeatureSpec>();
         var features = spec.Columns.Select(f => f.Name).ToList();
         var standardised = new StandardisedFeatures(features, StandardisationTable);
-        var metrics = new SortedDictionary<string, object>(StringComparer.Ordinal) { ["target"] = settings.Target, ["cutoff"] = cutoff };
+        var metrics = new PropensityMetrics { Target = settings.Target, Cutoff = cutoff };
 
         yield return new MaterializeStep(TrainingFeatures, spec.RenderSelect(c, cutoff, TrainingFeatures));
-        yield return new MaterializeStep(Labels, RenderLabels(c, spec), labelled => metrics["labelled_users"] = labelled);
+        yield return new MaterializeStep(Labels, RenderLabels(c, spec), labelled => metrics.LabelledUsers = labelled);
         Standardisation? stand = null;
         yield return new QueryStep(Standardisation.RenderStats(c, TrainingFeatures, features), rows => stand = Standardisation.FromStats(features, rows[0]));
         yield return standardised.Register(() => stand!);
@@ -67,10 +67,10 @@ public sealed class UserScoresStage : StepStage
                 var u = uint.Parse(key.AsSpan(0, 8), NumberStyles.HexNumber, CultureInfo.InvariantCulture) / 4294967296.0;
                 (u < settings.HoldoutFraction ? holdout : train).Add((standardised.Vector(row), Convert.ToString(row["label"], CultureInfo.InvariantCulture)!));
             }
-            metrics["sample_users"] = sample.Count;
-            metrics["train_users"] = train.Count;
-            metrics["holdout_users"] = holdout.Count;
-            c.Metrics["propensity"] = metrics;
+            metrics.SampleUsers = sample.Count;
+            metrics.TrainUsers = train.Count;
+            metrics.HoldoutUsers = holdout.Count;
+            c.Results.Set(metrics);
         });
 
         SoftmaxModel? model = null;
@@ -80,8 +80,8 @@ public sealed class UserScoresStage : StepStage
             if (train.Count < 10 || classes < 2)
             {
                 // No model: the weights table stays empty, so user_scores is empty with the same SQL.
-                metrics["skipped"] = $"not enough labelled users before as_of − {settings.HorizonDays} days ({train.Count} training users, {classes} classes)";
-                c.Facts["user_scores.skipped"] = metrics["skipped"];
+                metrics.Skipped = $"not enough labelled users before as_of − {settings.HorizonDays} days ({train.Count} training users, {classes} classes)";
+                c.Facts["user_scores.skipped"] = metrics.Skipped;
                 return;
             }
             // Timings go to the manifest, not metrics.json, so identical runs give identical metrics.
@@ -102,10 +102,10 @@ public sealed class UserScoresStage : StepStage
         yield return new QueryStep(RenderCheckScores(c), rows =>
         {
             if (model is null) return;
-            metrics["sql_vs_mlnet_max_abs_diff"] = MaxDifference(model, standardised, checkedRows, rows);
-            metrics["classes"] = model.Classes;
-            metrics["standardisation"] = stand!.Describe();
-            metrics["weights"] = model.Classes.Select((name, k) => new { @class = name, bias = model.Biases[k], weights = model.Weights[k] }).ToArray();
+            metrics.SqlVsMlnetMaxAbsDiff = MaxDifference(model, standardised, checkedRows, rows);
+            metrics.Classes = model.Classes;
+            metrics.Standardisation = stand!.Features.Select((f, i) => new FeatureScale(f, stand.Means[i], stand.Stds[i])).ToList();
+            metrics.Weights = model.Classes.Select((name, k) => new ClassWeights(name, model.Biases[k], model.Weights[k])).ToList();
             c.Facts["user_scores.classes"] = model.Classes.Count;
         });
     }
@@ -290,11 +290,11 @@ public sealed class UserScoresStage : StepStage
     }
 
     /// <summary>Hold-out log-loss and accuracy of the model, the majority class and the training prior.</summary>
-    private static void Evaluate(SoftmaxModel model, List<(float[] X, string Y)> train, List<(float[] X, string Y)> holdout, SortedDictionary<string, object> metrics)
+    private static void Evaluate(SoftmaxModel model, List<(float[] X, string Y)> train, List<(float[] X, string Y)> holdout, PropensityMetrics metrics)
     {
         if (holdout.Count == 0)
         {
-            metrics["holdout"] = "no hold-out users in the sample";
+            metrics.Holdout = "no hold-out users in the sample";
             return;
         }
         var truth = holdout.Select(h => h.Y).ToList();
@@ -309,13 +309,13 @@ public sealed class UserScoresStage : StepStage
         var majority = counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).First().Key;
         var majorityList = truth.Select(_ => majority).ToList();
 
-        metrics["holdout_log_loss"] = Math.Round(ClassificationMetrics.LogLoss(truth.Count, ModelTruth), 6);
-        metrics["holdout_accuracy"] = Math.Round(ClassificationMetrics.Accuracy(predicted, truth), 6);
-        metrics["baseline_majority_class"] = majority;
-        metrics["baseline_majority_log_loss"] = Math.Round(ClassificationMetrics.LogLoss(truth.Count, i => truth[i] == majority ? 1 : 0), 6);
-        metrics["baseline_majority_accuracy"] = Math.Round(ClassificationMetrics.Accuracy(majorityList, truth), 6);
-        metrics["baseline_prior_log_loss"] = Math.Round(ClassificationMetrics.LogLoss(truth.Count, i => prior.GetValueOrDefault(truth[i])), 6);
-        metrics["baseline_prior_accuracy"] = Math.Round(ClassificationMetrics.Accuracy(majorityList, truth), 6);
-        metrics["log_loss_clip"] = ClassificationMetrics.Epsilon;
+        metrics.HoldoutLogLoss = Math.Round(ClassificationMetrics.LogLoss(truth.Count, ModelTruth), 6);
+        metrics.HoldoutAccuracy = Math.Round(ClassificationMetrics.Accuracy(predicted, truth), 6);
+        metrics.BaselineMajorityClass = majority;
+        metrics.BaselineMajorityLogLoss = Math.Round(ClassificationMetrics.LogLoss(truth.Count, i => truth[i] == majority ? 1 : 0), 6);
+        metrics.BaselineMajorityAccuracy = Math.Round(ClassificationMetrics.Accuracy(majorityList, truth), 6);
+        metrics.BaselinePriorLogLoss = Math.Round(ClassificationMetrics.LogLoss(truth.Count, i => prior.GetValueOrDefault(truth[i])), 6);
+        metrics.BaselinePriorAccuracy = Math.Round(ClassificationMetrics.Accuracy(majorityList, truth), 6);
+        metrics.LogLossClip = ClassificationMetrics.Epsilon;
     }
 }
