@@ -8,7 +8,9 @@ namespace SparkReco.Core.Stages;
 
 /// <summary>
 /// A named step of the job: reads named tables, produces one table. Most stages are one SQL
-/// statement (<see cref="SqlStage"/>); model stages fit on the driver and then run SQL.
+/// statement (<see cref="SqlStage"/>); stages with several steps (samples pulled to the driver, fits,
+/// driver-made tables registered as rows) are <see cref="StepStage"/>s, whose <see cref="RenderSql"/> and
+/// <see cref="RunAsync"/> walk the same steps.
 /// </summary>
 public interface IStage
 {
