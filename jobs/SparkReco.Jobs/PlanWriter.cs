@@ -2,6 +2,7 @@ using SparkReco.Core.Configuration;
 using SparkReco.Core.Sql;
 using SparkReco.Core.Stages;
 using SparkReco.Input;
+using SparkReco.Jobs.Reporting;
 using SparkReco.Jobs.Running;
 using SparkReco.Jobs.Stages;
 
@@ -12,7 +13,8 @@ public sealed record PlanSection(string? Header, IReadOnlyList<string> Statement
 
 /// <summary>
 /// Writes the whole job as SQL in one dialect (what <c>sparkreco plan</c> prints): the source views, as_of, the row checks,
-/// then every stage that runs with these settings and inputs, in DAG order, each statement ending in <c>;</c>. The stages'
+/// every stage that runs with these settings and inputs in DAG order, the writes of the published tables and the report's
+/// queries, each statement ending in <c>;</c>. The stages'
 /// steps are walked as a run walks them, so these are the statements a run executes. Needs no engine, so the Spark plan
 /// is printed without a server.
 /// </summary>
@@ -49,6 +51,10 @@ public static class PlanWriter
         }
     }
 
+    /// <summary>The plan's line for writing a published table (<c>IEngine.WriteParquetAsync</c>: the engine's own writer, no dialect SQL).</summary>
+    public static string DescribeWrite(string table, IReadOnlyList<string> orderBy) =>
+        $"-- write {table} as Parquet{(orderBy.Count == 0 ? "" : $", rows ordered by {string.Join(", ", orderBy)}")}";
+
     /// <summary>The plan's sections in run order: source views, as_of (when not configured), row checks, one per enabled stage.</summary>
     public static async Task<IReadOnlyList<PlanSection>> SectionsAsync(JobSettings settings, ISqlDialect dialect, DateTime now, CancellationToken ct) =>
         (await BuildAsync(settings, dialect, now, ct)).Sections;
@@ -77,6 +83,11 @@ public static class PlanWriter
         var enabled = plan.Enabled(context);
         foreach (var stage in enabled)
             sections.Add(new PlanSection($"-- ===== stage {stage.Name}: {stage.Description}\n-- reads: {string.Join(", ", stage.Inputs)}{(stage.IsOutput ? "; published" : "")}", Render(stage, context)));
+        // The engine writes the published tables with its own writer (DuckDB COPY, Spark's DataFrame writer), then the report reads aggregates.
+        sections.Add(new PlanSection("-- ===== publish: each published table is written as Parquet into the run's staging folder, then moved into place",
+            enabled.Where(s => s.IsOutput).Select(s => DescribeWrite(s.Name, s.OutputOrder)).ToList()));
+        sections.Add(new PlanSection("-- ===== report.html: the aggregates its sections read",
+            ReportArtifact.Enabled(RunArtifacts.ReportSections(), context).SelectMany(section => section.Queries(context)).ToList()));
         return (sections, enabled, plan.Stages.Where(s => !enabled.Contains(s)).Select(s => s.Name).ToList());
     }
 

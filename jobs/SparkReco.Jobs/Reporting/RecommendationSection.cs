@@ -1,5 +1,4 @@
 using System.Globalization;
-using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 using SparkReco.Jobs.Evaluation;
 using SparkReco.Jobs.Running;
@@ -28,9 +27,25 @@ public sealed class RecommendationSection : IReportSection
 
     public int Order => 20;
 
-    public bool IsEnabled(StageContext context) => context.Facts.Keys.Any(k => k.StartsWith("item_similarity.", StringComparison.Ordinal));
+    public bool IsEnabled(StageContext context) => context.Settings.Recommend.Enabled;
 
-    public async Task<string> RenderAsync(IEngine engine, StageContext context, RunSummary summary, CancellationToken cancellationToken)
+    /// <summary>Recommendation rows per source (the recommendations table exists whenever the section is enabled).</summary>
+    public IReadOnlyList<string> Queries(StageContext context) =>
+    [
+        $"""
+        -- report: recommendation rows by source
+        SELECT
+            source,
+            count(*) AS n
+        FROM {context.Q("recommendations")}
+        GROUP BY
+            source
+        ORDER BY
+            source
+        """,
+    ];
+
+    public string Render(StageContext context, RunSummary summary, IReadOnlyList<IReadOnlyList<IReadOnlyDictionary<string, object?>>> rows)
     {
         var s = context.Settings;
         var sizes = Html.Table(["table", "rows"], Tables.Where(summary.OutputRows.ContainsKey).Select(t => (IReadOnlyList<object?>)[t, summary.OutputRows[t]]));
@@ -49,22 +64,8 @@ public sealed class RecommendationSection : IReportSection
         }.Select(x => (IReadOnlyList<object?>)[x.Item1, x.Item2]));
 
         var body = "<h3>Tables</h3>" + sizes + "<h3>Settings</h3>" + settings + "<h3>Similarity and neighbour facts</h3>" + facts;
-        if (summary.OutputRows.ContainsKey("recommendations"))
-        {
-            var rows = await engine.QueryAsync(
-                $"""
-                SELECT
-                    source,
-                    count(*) AS n
-                FROM {context.Q("recommendations")}
-                GROUP BY
-                    source
-                ORDER BY
-                    source
-                """, cancellationToken);
-            var bySource = rows.Select(r => (Convert.ToString(r["source"], CultureInfo.InvariantCulture) ?? "", Convert.ToDouble(r["n"], CultureInfo.InvariantCulture))).ToList();
-            body += "<h3>Recommendation rows by source</h3>" + Html.BarChart(bySource);
-        }
+        var bySource = rows[0].Select(r => (Convert.ToString(r["source"], CultureInfo.InvariantCulture) ?? "", Convert.ToDouble(r["n"], CultureInfo.InvariantCulture))).ToList();
+        body += "<h3>Recommendation rows by source</h3>" + Html.BarChart(bySource);
         body += Evaluation(context);
         return Html.Section("Collaborative filtering", body);
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 using SparkReco.Jobs.Running;
 using SparkReco.Jobs.Stages.Modelling;
@@ -13,9 +12,37 @@ public sealed class ScoresSection : IReportSection
 
     public bool IsEnabled(StageContext context) => context.Settings.Scores.Enabled && context.HasItems;
 
-    public async Task<string> RenderAsync(IEngine engine, StageContext context, RunSummary summary, CancellationToken cancellationToken)
+    public IReadOnlyList<string> Queries(StageContext context)
     {
-        var d = engine.Dialect;
+        var d = context.Dialect;
+        return
+        [
+            $"""
+            -- report: users per most likely class
+            SELECT
+                class,
+                count(*) AS users,
+                avg(probability) AS mean_probability
+            FROM {d.Quote(UserScoresStage.Table)}
+            WHERE {d.Quote("rank")} = 1
+            GROUP BY class
+            ORDER BY users DESC, class
+            """,
+            $"""
+            -- report: histogram of the top class's probability
+            SELECT
+                CAST(floor(probability * {d.Literal(10.0)}) AS BIGINT) AS bin,
+                count(*) AS users
+            FROM {d.Quote(UserScoresStage.Table)}
+            WHERE {d.Quote("rank")} = 1
+            GROUP BY CAST(floor(probability * {d.Literal(10.0)}) AS BIGINT)
+            ORDER BY bin
+            """,
+        ];
+    }
+
+    public string Render(StageContext context, RunSummary summary, IReadOnlyList<IReadOnlyList<IReadOnlyDictionary<string, object?>>> rows)
+    {
         if (context.Results.Find<PropensityMetrics>() is not { } metrics) return Html.Section("Propensity scores", "<p>Not fitted: the stage did not run.</p>");
         if (metrics.Skipped is { } skipped) return Html.Section("Propensity scores", $"<p>Not fitted: {Html.Encode(skipped)}.</p>");
 
@@ -25,27 +52,7 @@ public sealed class ScoresSection : IReportSection
             [$"majority class ({metrics.BaselineMajorityClass})", metrics.BaselineMajorityLogLoss, metrics.BaselineMajorityAccuracy],
             ["prior distribution", metrics.BaselinePriorLogLoss, metrics.BaselinePriorAccuracy],
         ]);
-        var top = await engine.QueryAsync(
-            $"""
-            SELECT
-                class,
-                count(*) AS users,
-                avg(probability) AS mean_probability
-            FROM {d.Quote(UserScoresStage.Table)}
-            WHERE {d.Quote("rank")} = 1
-            GROUP BY class
-            ORDER BY users DESC, class
-            """, cancellationToken);
-        var bins = await engine.QueryAsync(
-            $"""
-            SELECT
-                CAST(floor(probability * {d.Literal(10.0)}) AS BIGINT) AS bin,
-                count(*) AS users
-            FROM {d.Quote(UserScoresStage.Table)}
-            WHERE {d.Quote("rank")} = 1
-            GROUP BY CAST(floor(probability * {d.Literal(10.0)}) AS BIGINT)
-            ORDER BY bin
-            """, cancellationToken);
+        var (top, bins) = (rows[0], rows[1]);
         var byClass = Html.BarChart(top.Select(r => (Convert.ToString(r["class"], CultureInfo.InvariantCulture)!, Convert.ToDouble(r["users"], CultureInfo.InvariantCulture))).ToList(), " users");
         var histogram = Html.BarChart(bins.Select(r =>
         {

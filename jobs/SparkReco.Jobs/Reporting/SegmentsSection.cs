@@ -1,5 +1,4 @@
 using System.Globalization;
-using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 using SparkReco.Jobs.Running;
 using SparkReco.Jobs.Stages.Modelling;
@@ -13,15 +12,19 @@ public sealed class SegmentsSection : IReportSection
 
     public bool IsEnabled(StageContext context) => context.Settings.Segments.Enabled;
 
-    public async Task<string> RenderAsync(IEngine engine, StageContext context, RunSummary summary, CancellationToken cancellationToken)
+    public IReadOnlyList<string> Queries(StageContext context) =>
+    [
+        $"""
+        -- report: the published segment profiles
+        SELECT segment, label, users, share, events_per_user, event_mix, top_categories, top_items
+        FROM {context.Q(SegmentProfilesStage.Table)}
+        ORDER BY segment
+        """,
+    ];
+
+    public string Render(StageContext context, RunSummary summary, IReadOnlyList<IReadOnlyList<IReadOnlyDictionary<string, object?>>> results)
     {
-        var d = engine.Dialect;
-        var rows = await engine.QueryAsync(
-            $"""
-            SELECT segment, label, users, share, events_per_user, event_mix, top_categories, top_items
-            FROM {d.Quote(SegmentProfilesStage.Table)}
-            ORDER BY segment
-            """, cancellationToken);
+        var rows = results[0];
         string Name(IReadOnlyDictionary<string, object?> r) =>
             Convert.ToInt64(r["segment"], CultureInfo.InvariantCulture) == SegmentProfilesStage.Other ? "other" : Convert.ToString(r["segment"], CultureInfo.InvariantCulture)!;
         var sizes = Html.BarChart(rows.Select(r => ($"{Name(r)}: {r["label"]}", Convert.ToDouble(r["users"], CultureInfo.InvariantCulture))).ToList(), " users");

@@ -17,8 +17,8 @@ namespace SparkReco.Jobs.Running;
 /// <summary>Opens an engine for a run; the CLI decides which.</summary>
 public delegate Task<IEngine> EngineFactory(EngineSettings settings, CancellationToken cancellationToken);
 
-/// <summary>The outcome of a published run.</summary>
-public sealed record RunResult(RunManifest Manifest, string OutputDirectory);
+/// <summary>The outcome of a published run, with the typed results its stages produced (<see cref="StageContext.Results"/>).</summary>
+public sealed record RunResult(RunManifest Manifest, string OutputDirectory, StageContext Context);
 
 /// <summary>
 /// Drives one run: check inputs → lock the output → stages in DAG order → write tables to staging →
@@ -95,7 +95,7 @@ public sealed class JobRunner
             publisher.Publish(staging, manifest);
             _logger.LogInformation("Published run {RunId} to {Output}: {Tables}", runId, _settings.Output.Path,
                 string.Join(", ", outputRows.Select(kv => $"{kv.Key} {kv.Value:N0} rows")));
-            return new RunResult(manifest, publisher.OutputDirectory);
+            return new RunResult(manifest, publisher.OutputDirectory, context);
         }
         catch
         {

@@ -12,8 +12,9 @@ using SparkReco.Tests.Support;
 namespace SparkReco.Tests.Sql;
 
 /// <summary>
-/// <c>plan</c> and <c>run</c> walk the same steps: every statement a run executes on DuckDB (up to the last stage; the
-/// publishing writes come after) is the statement <c>plan</c> prints, in the same order, and nothing else. What may differ
+/// <c>plan</c> and <c>run</c> walk the same steps: every statement a published run executes on DuckDB (source views, row
+/// checks, stages, the writes of the published tables, the report's queries) is the statement <c>plan</c> prints, in the
+/// same order, and nothing else. What may differ
 /// is only what the data decides: the item categories (the plan's stand-ins '&lt;category 1&gt;', …) and the values of
 /// driver-made tables, which the plan shows by shape and a run registers as rows.
 /// </summary>
@@ -44,7 +45,7 @@ public sealed class PlanEqualsRunTests : IDisposable
         });
         RecordingEngine? recorder = null;
         var runner = new JobRunner(settings, async (engine, ct) => recorder = new RecordingEngine(await DuckDbEngine.OpenAsync(engine, NullLogger.Instance, ct)), NullLogger.Instance);
-        var context = await runner.RunWithoutPublishingAsync(CancellationToken.None);
+        var context = (await runner.RunAsync(CancellationToken.None)).Context;
 
         var sections = await PlanWriter.SectionsAsync(settings, recorder!.Dialect, context.StartedAt, CancellationToken.None);
         var planned = sections.SelectMany(s => s.Statements).Select(WithoutKernelNote).Select(Normalise).Where(IsExecuted).ToList();
@@ -57,6 +58,8 @@ public sealed class PlanEqualsRunTests : IDisposable
         Assert.True(ran.Count > 50, $"only {ran.Count} statements ran");
         Assert.Contains(ran, s => s.StartsWith("-- register driver-made table segment_centroids (segment BIGINT, c0 DOUBLE", StringComparison.Ordinal));
         Assert.Contains(ran, s => s.StartsWith("-- register driver-made table score_weights (class_index BIGINT, class VARCHAR, bias DOUBLE", StringComparison.Ordinal));
+        Assert.Contains("-- write recommendations as Parquet, rows ordered by user_id, rank", ran);
+        Assert.Contains(ran, s => s.StartsWith("-- report: users per most likely class", StringComparison.Ordinal));
         for (var i = 0; i < Math.Min(planned.Count, ran.Count); i++)
             Assert.True(planned[i] == ran[i], $"statement {i + 1} differs.\nplan:\n{planned[i]}\nrun:\n{ran[i]}");
         Assert.Equal(planned.Count, ran.Count);
@@ -69,7 +72,8 @@ public sealed class PlanEqualsRunTests : IDisposable
 
     /// <summary>Plan entries that stand for something a run does: SQL, and registrations (shown as a comment); not driver notes.</summary>
     private static bool IsExecuted(string entry) =>
-        entry.StartsWith("-- register ", StringComparison.Ordinal) || PlanFixture.StripComments(entry).Trim().Length > 0;
+        entry.StartsWith("-- register ", StringComparison.Ordinal) || entry.StartsWith("-- write ", StringComparison.Ordinal)
+        || PlanFixture.StripComments(entry).Trim().Length > 0;
 
     private static string Normalise(string statement)
     {

@@ -55,7 +55,7 @@ public sealed class RecordingEngine(IEngine inner) : IEngine
 
     public Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, CancellationToken cancellationToken)
     {
-        _trace.Add($"-- write {table} as Parquet");
+        _trace.Add(Jobs.PlanWriter.DescribeWrite(Path.GetFileName(directory), orderBy));
         return inner.WriteParquetAsync(table, directory, orderBy, cancellationToken);
     }
 

@@ -3060,3 +3060,44 @@ JOIN (
     LIMIT 200
 ) AS checked
     ON checked.user_id = s.user_id;
+
+-- ===== publish: each published table is written as Parquet into the run's staging folder, then moved into place
+-- write affinity as Parquet, rows ordered by user_id, item_id;
+-- write item_similarity as Parquet, rows ordered by item_id, rank;
+-- write user_neighbors as Parquet, rows ordered by user_id, rank;
+-- write recommendations as Parquet, rows ordered by user_id, rank;
+-- write segments as Parquet, rows ordered by user_id;
+-- write segment_profiles as Parquet, rows ordered by segment;
+-- write user_scores as Parquet, rows ordered by user_id, rank;
+
+-- ===== report.html: the aggregates its sections read
+-- report: recommendation rows by source
+SELECT
+    source,
+    count(*) AS n
+FROM `recommendations`
+GROUP BY
+    source
+ORDER BY
+    source;
+-- report: the published segment profiles
+SELECT segment, label, users, share, events_per_user, event_mix, top_categories, top_items
+FROM `segment_profiles`
+ORDER BY segment;
+-- report: users per most likely class
+SELECT
+    class,
+    count(*) AS users,
+    avg(probability) AS mean_probability
+FROM `user_scores`
+WHERE `rank` = 1
+GROUP BY class
+ORDER BY users DESC, class;
+-- report: histogram of the top class's probability
+SELECT
+    CAST(floor(probability * CAST(10 AS DOUBLE)) AS BIGINT) AS bin,
+    count(*) AS users
+FROM `user_scores`
+WHERE `rank` = 1
+GROUP BY CAST(floor(probability * CAST(10 AS DOUBLE)) AS BIGINT)
+ORDER BY bin;
