@@ -75,7 +75,7 @@ public static class EventChecks
     public static async Task<IReadOnlyDictionary<string, long>> RunAsync(IEngine engine, StageContext c, string eventsPath, CancellationToken ct)
     {
         IReadOnlyDictionary<string, long>? counts = null;
-        await StepWalker.RunAsync("", Steps(c, eventsPath, result => counts = result), engine, new StageRows(), ct);
+        await StepWalker.RunAsync("", Steps(c, eventsPath, result => counts = result), engine, new StageRows(), c.Logger, ct);
         return counts!;
     }
 

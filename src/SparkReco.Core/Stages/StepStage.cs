@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using SparkReco.Core.Engine;
 
 namespace SparkReco.Core.Stages;
@@ -34,7 +35,7 @@ public abstract class StepStage : IStage
     public async Task<long> RunAsync(IEngine engine, StageContext context, CancellationToken cancellationToken)
     {
         var result = new StageRows();
-        await StepWalker.RunAsync(Name, Steps(context, result), engine, result, cancellationToken);
+        await StepWalker.RunAsync(Name, Steps(context, result), engine, result, context.Logger, cancellationToken);
         return result.Rows;
     }
 }
@@ -55,14 +56,21 @@ public static class StepWalker
     }
 
     /// <param name="table">The stage's table: materialising or registering it sets <paramref name="result"/>'s row count.</param>
-    public static async Task RunAsync(string table, IEnumerable<StageStep> steps, IEngine engine, StageRows result, CancellationToken ct)
+    /// <param name="logger">
+    /// Hears, at debug level, the plan's line for the steps that are no SQL statement (driver work, registrations), so a
+    /// verbose log reads like the plan; the engine logs the statements themselves.
+    /// </param>
+    public static async Task RunAsync(string table, IEnumerable<StageStep> steps, IEngine engine, StageRows result, ILogger logger, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(steps);
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(logger);
         foreach (var step in steps)
         {
             ct.ThrowIfCancellationRequested();
+            if (step is DriverStep or RegisterStep)
+                foreach (var line in step.Render(engine.Dialect)) logger.LogDebug("{Step}", line);
             switch (step)
             {
                 case MaterializeStep m:
