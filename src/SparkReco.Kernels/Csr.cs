@@ -74,6 +74,44 @@ public sealed class Csr
         return new Csr(rows, columnCount, offsets, columns, values);
     }
 
+    /// <summary>
+    /// Each row cut to its <paramref name="perRow"/> largest values (ties: lowest column first), kept in their original
+    /// order; rows that are short enough are copied whole. The SQL's <c>row_number() … ORDER BY value DESC, column ASC
+    /// &lt;= perRow</c>. Returns this matrix itself when no row is longer than <paramref name="perRow"/>.
+    /// </summary>
+    public Csr TopPerRow(int perRow)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(perRow, 1);
+        var offsets = new int[Rows + 1];
+        for (var r = 0; r < Rows; r++) offsets[r + 1] = offsets[r] + Math.Min(perRow, RowLength(r));
+        if (offsets[Rows] == Entries) return this;
+        var columns = new int[offsets[Rows]];
+        var values = new double[columns.Length];
+        var order = Array.Empty<int>();
+        for (var r = 0; r < Rows; r++)
+        {
+            var (from, length, at) = (Offsets[r], RowLength(r), offsets[r]);
+            if (length <= perRow)
+            {
+                Array.Copy(Columns, from, columns, at, length);
+                Array.Copy(Values, from, values, at, length);
+                continue;
+            }
+            if (order.Length < length) order = new int[length];
+            var row = order.AsSpan(0, length);
+            for (var i = 0; i < length; i++) row[i] = from + i;
+            row.Sort((x, y) => Values[y] != Values[x] ? Values[y].CompareTo(Values[x]) : Columns[x].CompareTo(Columns[y]));
+            var kept = row[..perRow];
+            kept.Sort(); // back to the row's own order
+            foreach (var e in kept)
+            {
+                columns[at] = Columns[e];
+                values[at++] = Values[e];
+            }
+        }
+        return new Csr(Rows, ColumnCount, offsets, columns, values);
+    }
+
     /// <summary>The transpose; each row of it lists the original rows in ascending order.</summary>
     public Csr Transpose()
     {

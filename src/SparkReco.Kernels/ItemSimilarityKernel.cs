@@ -1,7 +1,7 @@
 namespace SparkReco.Kernels;
 
-/// <summary>Settings of item_similarity, as the stage reads them.</summary>
-public sealed record ItemSimilarityOptions(string Measure, int MaxItemsPerUser, int MinSupport, int TopK);
+/// <summary>Settings of item_similarity, as the stage reads them (Alpha and Beta are rp3beta's exponents).</summary>
+public sealed record ItemSimilarityOptions(string Measure, int MaxItemsPerUser, int MinSupport, int TopK, double Alpha = 1.0, double Beta = 0.5);
 
 /// <summary>Counts the stage reports: pairs generated, users whose basket was capped, users, pairs with support.</summary>
 public sealed record ItemSimilarityFacts(long Pairs, long CappedUsers, long Users, long PairsWithSupport);
@@ -73,7 +73,10 @@ public sealed class ItemSimilarityKernel
     public ItemSimilarityFacts Facts => new(Pairs, CappedUsers, _users, Interlocked.Read(ref _pairsWithSupport));
 
     /// <summary>Rows (item, similar item, similarity, extra = co-occurrence count, rank), item by item.</summary>
-    public IEnumerable<TopKBlock> Run(int threads)
+    public IEnumerable<TopKBlock> Run(int threads) =>
+        _options.Measure == SimilarityMeasure.Rp3Beta ? RunRp3Beta(threads) : RunCounts(threads);
+
+    private IEnumerable<TopKBlock> RunCounts(int threads)
     {
         var measure = SimilarityMeasure.For(_options.Measure);
         var items = _itemUsers.Rows;
@@ -109,10 +112,65 @@ public sealed class ItemSimilarityKernel
         });
     }
 
-    /// <summary>Counts per item (zero between rows) and the list of items the row touched.</summary>
-    private sealed class Scratch(int items)
+    /// <summary>
+    /// rp3beta: the same walk over baskets, also adding each shared user's weight m_u^−α exactly (the SQL's exact sum of
+    /// the same doubles), then <see cref="SimilarityMeasure.Rp3"/> of that walk weight.
+    /// </summary>
+    private IEnumerable<TopKBlock> RunRp3Beta(int threads)
+    {
+        var (alpha, beta) = (_options.Alpha, _options.Beta);
+        var users = _baskets.Rows;
+        var userTerms = new Int128[users];
+        for (var u = 0; u < users; u++)
+            if (_baskets.RowLength(u) > 0) userTerms[u] = ExactDecimalSum.Term(SimilarityMeasure.WalkWeight(_baskets.RowLength(u), alpha));
+        var items = _itemUsers.Rows;
+        return RowTopK.Run(items, _options.TopK, threads, () => new Scratch(items, walks: true), (a, s, top) =>
+        {
+            var itemUsers = _itemUsers;
+            var offsets = _baskets.Offsets;
+            var basketItems = _baskets.Columns;
+            var counts = s.Counts;
+            var walks = s.Walks;
+            var touched = s.Touched;
+            var n = 0;
+            for (var e = itemUsers.Offsets[a]; e < itemUsers.Offsets[a + 1]; e++)
+            {
+                var u = itemUsers.Columns[e];
+                var term = userTerms[u];
+                for (var f = offsets[u]; f < offsets[u + 1]; f++)
+                {
+                    var b = basketItems[f];
+                    if (counts[b]++ == 0)
+                    {
+                        touched[n++] = b;
+                        walks[b] = term;
+                    }
+                    else
+                    {
+                        walks[b] += term;
+                    }
+                }
+            }
+            long na = itemUsers.RowLength(a), supported = 0;
+            counts[a] = 0;
+            for (var t = 0; t < n; t++)
+            {
+                var b = touched[t];
+                long c = counts[b];
+                counts[b] = 0;
+                if (b == a || c < _options.MinSupport) continue;
+                if (b > a) supported++;
+                top.Offer(b, SimilarityMeasure.Rp3(ExactDecimalSum.ToDouble(walks[b]), na, itemUsers.RowLength(b), alpha, beta), c);
+            }
+            Interlocked.Add(ref _pairsWithSupport, supported);
+        });
+    }
+
+    /// <summary>Counts per item (zero between rows), the list of items the row touched, and rp3beta's walk sums.</summary>
+    private sealed class Scratch(int items, bool walks = false)
     {
         public int[] Counts { get; } = new int[items];
         public int[] Touched { get; } = new int[items];
+        public Int128[] Walks { get; } = walks ? new Int128[items] : [];
     }
 }

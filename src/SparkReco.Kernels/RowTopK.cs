@@ -44,7 +44,8 @@ public sealed class TopKBlock
 /// The one row-wise driver every CF kernel runs on: rows are processed in blocks, each block in parallel over rows with
 /// one scratch (dense accumulators) per thread, and handed out in row order. A row's result depends only on the row
 /// (each kernel adds in a fixed order), so the output is the same for any number of threads. Memory is bounded by the
-/// block: <c>slotsPerRow</c> slots per row of one block, plus the scratches.
+/// block: <c>slotsPerRow</c> slots per row of one block, plus the scratches. A yielded block stays valid until the
+/// enumerator has moved on twice (two output blocks are used in turn), so a writer may overlap with the next block.
 /// </summary>
 public static class RowTopK
 {
@@ -78,7 +79,9 @@ public static class RowTopK
         var extras = new long[slots];
         var tags = new int[slots];
         var counts = new int[blockCapacity];
-        var output = new TopKBlock(slots);
+        // Two output blocks, used in turn, so a consumer may still read block n while block n + 1 is computed.
+        TopKBlock[] outputs = [new TopKBlock(slots), new TopKBlock(slots)];
+        var turn = 0;
         var scratches = new ConcurrentBag<TScratch>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
 
@@ -97,6 +100,8 @@ public static class RowTopK
                 },
                 scratches.Add);
 
+            var output = outputs[turn];
+            turn ^= 1;
             var n = 0;
             for (var row = blockStart; row < end; row++)
             {

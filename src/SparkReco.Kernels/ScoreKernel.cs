@@ -32,9 +32,10 @@ public static class ScoreKernel
 
     /// <summary>
     /// User-based: r̂(u, i) = Σ_v w(u, v)·a(v, i) / Σ_v |w(u, v)| over u's neighbours v (the denominator over all of them);
-    /// extra = the reason neighbour v.
+    /// extra = the reason neighbour v. <paramref name="neighborItems"/> are the items each user contributes as a neighbour
+    /// (affinity itself, or its rows cut by <see cref="Csr.TopPerRow"/>); <paramref name="affinity"/> says what u has seen.
     /// </summary>
-    public static IEnumerable<TopKBlock> UserBased(Csr affinity, Csr neighbors, CandidateOptions options, int threads)
+    public static IEnumerable<TopKBlock> UserBased(Csr affinity, Csr neighborItems, Csr neighbors, CandidateOptions options, int threads)
     {
         var items = affinity.ColumnCount;
         return RowTopK.Run(affinity.Rows, options.Candidates, threads, () => new Scratch(items), (u, s, top) =>
@@ -49,8 +50,8 @@ public static class ScoreKernel
                 var v = neighbors.Columns[e];
                 var w = neighbors.Values[e];
                 total += ExactDecimalSum.Term(Math.Abs(w));
-                for (var f = affinity.Offsets[v]; f < affinity.Offsets[v + 1]; f++)
-                    s.Add(affinity.Columns[f], w * affinity.Values[f], v);
+                for (var f = neighborItems.Offsets[v]; f < neighborItems.Offsets[v + 1]; f++)
+                    s.Add(neighborItems.Columns[f], w * neighborItems.Values[f], v);
             }
             Emit(u, affinity, s, options, top, ExactDecimalSum.ToDouble(total));
         });

@@ -8,6 +8,19 @@ public static class SimilarityMeasure
 {
     public delegate double Function(long c, long na, long nb, long n);
 
+    /// <summary>The random-walk measure, which needs more than the contingency counts (see <see cref="Rp3"/>).</summary>
+    public const string Rp3Beta = "rp3beta";
+
+    /// <summary>A user's weight in the rp3beta walk: the chance of stepping from the user to one of its m basket items, to the power α.</summary>
+    public static double WalkWeight(long basketSize, double alpha) => Math.Pow(basketSize, -alpha);
+
+    /// <summary>
+    /// RP3β of item a towards item b: walk = Σ over users with both of m_u^−α (exact sum), times n_a^−α (the step from
+    /// a to one of its users), divided by n_b^β (the penalty on popular targets). Asymmetric.
+    /// </summary>
+    public static double Rp3(double walk, long na, long nb, double alpha, double beta) =>
+        walk * Math.Pow(na, -alpha) / Math.Pow(nb, beta);
+
     public static Function For(string measure) => measure switch
     {
         "cooccurrence" => static (c, _, _, _) => c,

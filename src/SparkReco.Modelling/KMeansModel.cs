@@ -34,16 +34,19 @@ public sealed class KMeansModel
     /// <summary>
     /// Best of <paramref name="restarts"/> fits (seeds seed, seed + 1, …) by inertia, ties to the earliest:
     /// one k-means++ start can settle in a poor local optimum, e.g. merging a small group into a big one.
+    /// The fits are independent (each its own seed and context), so they run in parallel on up to
+    /// <paramref name="threads"/> threads (0 = all cores) and are then compared in seed order: the same model whatever
+    /// the thread count.
     /// </summary>
-    public static KMeansModel FitBest(IReadOnlyList<float[]> rows, int k, int seed, int maxIterations, int restarts)
+    public static KMeansModel FitBest(IReadOnlyList<float[]> rows, int k, int seed, int maxIterations, int restarts, int threads = 0)
     {
-        KMeansModel? best = null;
-        for (var r = 0; r < Math.Max(1, restarts); r++)
-        {
-            var candidate = Fit(rows, k, seed + r, maxIterations);
-            if (best is null || candidate.Inertia < best.Inertia * (1 - 1e-9)) best = candidate;
-        }
-        return best!;
+        var fits = new KMeansModel[Math.Max(1, restarts)];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        Parallel.For(0, fits.Length, options, r => fits[r] = Fit(rows, k, seed + r, maxIterations));
+        var best = fits[0];
+        foreach (var candidate in fits.Skip(1))
+            if (candidate.Inertia < best.Inertia * (1 - 1e-9)) best = candidate;
+        return best;
     }
 
     public static KMeansModel Fit(IReadOnlyList<float[]> rows, int k, int seed, int maxIterations)

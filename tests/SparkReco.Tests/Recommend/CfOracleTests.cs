@@ -12,7 +12,7 @@ public sealed class CfOracleTests
     public static TheoryData<int, string> SeedsAndMeasures()
     {
         var data = new TheoryData<int, string>();
-        var measures = new[] { "cooccurrence", "jaccard", "lift", "cosine", "llr", "inclusion" };
+        var measures = new[] { "cooccurrence", "jaccard", "lift", "cosine", "llr", "inclusion", "rp3beta" };
         for (var seed = 1; seed <= 24; seed++) data.Add(seed, measures[seed % measures.Length]);
         return data;
     }
@@ -58,6 +58,9 @@ public sealed class CfOracleTests
             ["Recommend:PopularityPenalty"] = random.Next(3) == 0 ? "0.5" : "0",
             ["Recommend:Backfill"] = random.Next(4) == 0 ? "false" : "true",
             ["Recommend:CandidatesPerSource"] = random.Next(2, 7).ToString(CultureInfo.InvariantCulture),
+            ["Neighbors:MaxItemsPerNeighbor"] = random.Next(0, 4).ToString(CultureInfo.InvariantCulture),
+            ["Similarity:Rp3Alpha"] = random.Next(2) == 0 ? "1" : "0.5",
+            ["Similarity:Rp3Beta"] = random.Next(2) == 0 ? "0.5" : "0",
             // Every test of the SQL definition runs it as SQL; KernelEquivalenceTests compare the kernels with it.
             ["Engine:Kernels"] = "off",
         };
@@ -74,7 +77,7 @@ public sealed class CfOracleTests
         var s = h.Settings;
 
         // item_similarity
-        var expectedSimilarity = CfReference.ItemSimilarity(affinity, measure, s.Similarity.MaxItemsPerUser, s.Similarity.MinSupport);
+        var expectedSimilarity = CfReference.ItemSimilarity(affinity, measure, s.Similarity.MaxItemsPerUser, s.Similarity.MinSupport, s.Similarity.Rp3Alpha, s.Similarity.Rp3Beta);
         var similarity = await h.ReadAsync("item_similarity", "item_id, \"rank\"");
         AssertRanked(expectedSimilarity, similarity, "item_id", "similar_item_id", "similarity", "cooccurrence", s.Similarity.TopK, strict: measure == "cooccurrence");
         Assert.Equal(CfReference.PairsGenerated(affinity, s.Similarity.MaxItemsPerUser), (long)h.Context.Facts["item_similarity.pairs"]);
@@ -94,7 +97,7 @@ public sealed class CfOracleTests
         var itemScores = await h.ReadCandidatesAsync("rec_item_scores", "cf_items");
         AssertCandidates(CfReference.Cut(CfReference.ItemScores(affinity, simRows), affinity, cut), itemScores, cut.Candidates);
         var userScores = await h.ReadCandidatesAsync("rec_user_scores", "cf_users");
-        AssertCandidates(CfReference.Cut(CfReference.UserScores(affinity, neighborRows), affinity, cut), userScores, cut.Candidates);
+        AssertCandidates(CfReference.Cut(CfReference.UserScores(affinity, neighborRows, s.Neighbors.MaxItemsPerNeighbor), affinity, cut), userScores, cut.Candidates);
 
         // recommendations: blend of the cut candidates (seen items and the penalty are already applied), back-fill.
         var expected = RecommendReference.Recommend(affinity, Candidates(itemScores), Candidates(userScores),

@@ -37,18 +37,24 @@ public static class CfReference
         Baskets(affinity, cap).Values.Sum(b => (long)b.Count * (b.Count - 1) / 2);
 
     /// <summary>item → similar items with similarity and co-occurrence, full lists sorted (similarity desc, id asc).</summary>
-    public static Dictionary<string, List<Scored>> ItemSimilarity(IReadOnlyList<AffinityRow> affinity, string measure, int cap, int minSupport)
+    /// <remarks>rp3beta: walk(a, b) = Σ over users with both of |basket|^−α; similarity = walk · n_a^−α / n_b^β.</remarks>
+    public static Dictionary<string, List<Scored>> ItemSimilarity(IReadOnlyList<AffinityRow> affinity, string measure, int cap, int minSupport,
+        double alpha = 1.0, double beta = 0.5)
     {
         var baskets = Baskets(affinity, cap);
         var usersOf = new Dictionary<string, int>(Ids);
         var together = new Dictionary<(string, string), long>();
+        var walk = new Dictionary<(string, string), double>();
         foreach (var basket in baskets.Values)
         {
             foreach (var item in basket) usersOf[item] = usersOf.GetValueOrDefault(item) + 1;
             foreach (var a in basket)
                 foreach (var b in basket)
                     if (Ids.Compare(a, b) != 0)
+                    {
                         together[(a, b)] = together.GetValueOrDefault((a, b)) + 1; // both orders: (a, b) and (b, a)
+                        walk[(a, b)] = walk.GetValueOrDefault((a, b)) + Math.Pow(basket.Count, -alpha);
+                    }
         }
         double total = baskets.Count;
         var result = new Dictionary<string, List<Scored>>(Ids);
@@ -64,6 +70,7 @@ public static class CfReference
                 "cosine" => c / (Math.Sqrt(na) * Math.Sqrt(nb)),                   // binary vectors
                 "inclusion" => c / Math.Min(na, nb),
                 "llr" => GSquared(c, na - c, nb - c, total - na - nb + c),
+                "rp3beta" => walk[(a, b)] / Math.Pow(na, alpha) / Math.Pow(nb, beta),   // item → user → item, popular targets penalised
                 _ => throw new ArgumentOutOfRangeException(nameof(measure)),
             };
             if (!result.TryGetValue(a, out var list)) result[a] = list = [];
@@ -146,11 +153,15 @@ public static class CfReference
         return Summarise(terms, divideBy: _ => 1.0);
     }
 
-    /// <summary>(user, item) → user-based score Σ_v w(u, v)·a(v, i) / Σ_v |w(u, v)| over u's neighbours, with the top neighbours.</summary>
+    /// <summary>
+    /// (user, item) → user-based score Σ_v w(u, v)·a(v, i) / Σ_v |w(u, v)| over u's neighbours, with the top neighbours;
+    /// each neighbour lends at most <paramref name="itemsPerNeighbor"/> items (highest affinity, then lowest id; 0 = all).
+    /// </summary>
     public static Dictionary<(string User, string Item), (double Score, HashSet<string> Reasons)> UserScores(
-        IReadOnlyList<AffinityRow> affinity, IReadOnlyList<Scored> neighbors)
+        IReadOnlyList<AffinityRow> affinity, IReadOnlyList<Scored> neighbors, int itemsPerNeighbor)
     {
-        var itemsOf = affinity.GroupBy(r => r.User, Ids).ToDictionary(g => g.Key, g => g.ToList(), Ids);
+        var itemsOf = affinity.GroupBy(r => r.User, Ids).ToDictionary(g => g.Key,
+            g => g.OrderByDescending(r => r.Affinity).ThenBy(r => r.Item, Ids).Take(itemsPerNeighbor > 0 ? itemsPerNeighbor : int.MaxValue).ToList(), Ids);
         var totalWeight = new Dictionary<string, double>(Ids);
         var terms = new Dictionary<(string, string), List<(string Because, double Term)>>();
         foreach (var n in neighbors)

@@ -29,7 +29,7 @@ public sealed class KernelEquivalenceTests
     public static TheoryData<int, string> SeedsAndMeasures()
     {
         var data = new TheoryData<int, string>();
-        var measures = new[] { "cooccurrence", "jaccard", "lift", "cosine", "llr", "inclusion" };
+        var measures = new[] { "cooccurrence", "jaccard", "lift", "cosine", "llr", "inclusion", "rp3beta" };
         for (var seed = 101; seed <= 136; seed++) data.Add(seed, measures[seed % measures.Length]);
         return data;
     }

@@ -123,30 +123,50 @@ public static class CfKernels
         bool extraIsId, Action<TopKBlock> observe, [EnumeratorCancellation] CancellationToken ct)
     {
         int[]? ids = null;
-        foreach (var block in blocks)
+        // The kernel computes block n + 1 on the pool while the engine appends block n (RowTopK keeps two blocks, so
+        // block n stays intact): the appender is single-threaded, so without the overlap a core idles while it runs.
+        var source = blocks.GetEnumerator();
+        var next = Task.Run(source.MoveNext, ct);
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            observe(block);
-            Column extra;
-            if (extraIsId)
+            while (await next)
             {
-                ids ??= new int[block.Extras.Length];
-                for (var i = 0; i < block.Count; i++) ids[i] = checked((int)block.Extras[i]);
-                extra = Column.Of(names.Extra, ids);
+                var block = source.Current;
+                next = Task.Run(source.MoveNext, ct);
+                observe(block);
+                Column extra;
+                if (extraIsId)
+                {
+                    ids ??= new int[block.Extras.Length];
+                    for (var i = 0; i < block.Count; i++) ids[i] = checked((int)block.Extras[i]);
+                    extra = Column.Of(names.Extra, ids);
+                }
+                else
+                {
+                    extra = Column.Of(names.Extra, block.Extras);
+                }
+                yield return new ColumnTable(block.Count,
+                [
+                    Column.Of(names.Row, block.Rows),
+                    Column.Of(names.Column, block.Columns),
+                    Column.Of(names.Score, block.Scores),
+                    extra,
+                    Column.Of("rank", block.Ranks),
+                ]);
             }
-            else
+        }
+        finally
+        {
+            // The writer may stop early (an engine error, cancellation): let the block in flight finish before the
+            // enumerator is disposed under it. Its own failure is secondary to the one already unwinding.
+            try
             {
-                extra = Column.Of(names.Extra, block.Extras);
+                await next;
             }
-            yield return new ColumnTable(block.Count,
-            [
-                Column.Of(names.Row, block.Rows),
-                Column.Of(names.Column, block.Columns),
-                Column.Of(names.Score, block.Scores),
-                extra,
-                Column.Of("rank", block.Ranks),
-            ]);
-            await Task.Yield();
+            catch (Exception e) when (e is OperationCanceledException or EngineException or OverflowException)
+            {
+            }
+            source.Dispose();
         }
     }
 

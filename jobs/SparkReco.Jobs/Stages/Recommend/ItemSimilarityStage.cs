@@ -85,7 +85,7 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
     {
         var affinity = await CfKernels.AffinityAsync(engine, c, _scope, ct);
         var s = c.Settings.Similarity;
-        var kernel = new ItemSimilarityKernel(affinity.Matrix, affinity.LastSeconds, new ItemSimilarityOptions(s.Measure, s.MaxItemsPerUser, s.MinSupport, s.TopK));
+        var kernel = new ItemSimilarityKernel(affinity.Matrix, affinity.LastSeconds, new ItemSimilarityOptions(s.Measure, s.MaxItemsPerUser, s.MinSupport, s.TopK, s.Rp3Alpha, s.Rp3Beta));
         var items = affinity.Matrix.ColumnCount;
         var rows = await CfKernels.WriteAndKeepAsync(engine, c, Name, ("item_ix", "similar_ix", "similarity", "cooccurrence"), extraIsId: false,
             kernel.Run(c.Settings.Engine.Threads), items, items, s.TopK, keepExtras: false, ct);
@@ -117,27 +117,44 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
         WHERE recency_rank <= {c.Dialect.Literal(c.Settings.Similarity.MaxItemsPerUser)}
         """;
 
+    private static bool Walks(StageContext c) => c.Settings.Similarity.Measure == SimilarityMeasure.Rp3Beta;
+
     private string RenderCooccurrence(StageContext c) =>
         $"""
         -- {Cooccurrence}: one row per item pair (item_a < item_b) with the number of users who have both,
-        -- kept when at least {c.Settings.Similarity.MinSupport} users do.
+        -- kept when at least {c.Settings.Similarity.MinSupport} users do.{(Walks(c) ? "\n-- walk_weight (rp3beta) = the exact sum over those users of m_u^-α, m_u = the user's basket size." : "")}
         SELECT
             a.item_ix AS item_a,
             b.item_ix AS item_b,
-            count(*) AS cooccurrence
+            count(*) AS cooccurrence{(Walks(c) ? $",\n    {c.Dialect.ExactSum("w.walk_weight")} AS walk_weight" : "")}
         FROM {c.Q(Baskets)} AS a
         JOIN {c.Q(Baskets)} AS b
             ON b.user_ix = a.user_ix
-            AND a.item_ix < b.item_ix
+            AND a.item_ix < b.item_ix{(Walks(c) ? WalkWeights(c) : "")}
         GROUP BY
             a.item_ix,
             b.item_ix
         HAVING count(*) >= {c.Dialect.Literal(c.Settings.Similarity.MinSupport)}
         """;
 
+    /// <summary>The join of each user's walk weight m_u^-α (rp3beta).</summary>
+    private string WalkWeights(StageContext c) => $"""
+
+        JOIN (
+            SELECT
+                user_ix,
+                pow(CAST(count(*) AS DOUBLE), {c.Dialect.Literal(-c.Settings.Similarity.Rp3Alpha)}) AS walk_weight
+            FROM {c.Q(Baskets)}
+            GROUP BY
+                user_ix
+        ) AS w
+            ON w.user_ix = a.user_ix
+        """;
+
     private string RenderSimilarity(StageContext c)
     {
         var measure = c.Settings.Similarity.Measure;
+        var walk = Walks(c) ? ",\n        walk_weight" : "";
         return $"""
             -- {Name}: one row per (item_ix, similar_ix), the {c.Settings.Similarity.TopK} most similar items per item by {measure}.
             -- From c = users with both items, n_a, n_b = users with each item, n_total = users with any item (all from {Baskets}).
@@ -159,20 +176,20 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
                 SELECT
                     item_a AS item_ix,
                     item_b AS similar_ix,
-                    cooccurrence
+                    cooccurrence{walk}
                 FROM {c.Q(Cooccurrence)}
                 UNION ALL
                 SELECT
                     item_b AS item_ix,
                     item_a AS similar_ix,
-                    cooccurrence
+                    cooccurrence{walk}
                 FROM {c.Q(Cooccurrence)}
             ),
             contingency AS (
                 SELECT
                     p.item_ix,
                     p.similar_ix,
-                    p.cooccurrence,
+                    p.cooccurrence,{(Walks(c) ? "\n        p.walk_weight," : "")}
                     a.n_users AS n_a,
                     b.n_users AS n_b,
                     t.n_total
@@ -226,6 +243,8 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
             "cosine" => $"{D("cooccurrence")} / sqrt({D("n_a * n_b")})",
             "inclusion" => $"{D("cooccurrence")} / {D("least(n_a, n_b)")}",
             "llr" => Llr(c),
+            SimilarityMeasure.Rp3Beta =>
+                $"walk_weight * pow({D("n_a")}, {c.Dialect.Literal(-c.Settings.Similarity.Rp3Alpha)}) / pow({D("n_b")}, {c.Dialect.Literal(c.Settings.Similarity.Rp3Beta)})",
             _ => throw new ArgumentOutOfRangeException(nameof(measure), measure, "Unknown similarity measure."),
         };
     }

@@ -19,12 +19,15 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
     public override IReadOnlyList<string> Inputs => [_scope["cf_affinity"], _scope["cf_user_neighbors"], _scope["item_popularity"]];
     protected override bool HasKernel => true;
 
+    /// <summary>Neighbors:MaxItemsPerNeighbor, or 0 for no cap.</summary>
+    private static int Cap(StageContext c) => c.Settings.Neighbors.MaxItemsPerNeighbor;
+
     public override WorkEstimate Estimate(StageContext c) => new(
         "user-based contributions",
         $"""
-        -- {Name} work estimate: contributions w(u, v)·affinity(v, i), Σ over (u, v) of v's items.
+        -- {Name} work estimate: contributions w(u, v)·affinity(v, i), Σ over (u, v) of v's items{(Cap(c) > 0 ? $" (at most {Cap(c)} each)" : "")}.
         SELECT
-            CAST(coalesce(sum(a.items), 0) AS BIGINT) AS contributions
+            CAST(coalesce(sum({(Cap(c) > 0 ? $"least(a.items, {Cap(c)})" : "a.items")}), 0) AS BIGINT) AS contributions
         FROM {c.Q(_scope["cf_user_neighbors"])} AS n
         JOIN (
             SELECT
@@ -36,15 +39,15 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
         ) AS a
             ON a.user_ix = n.neighbor_ix
         """,
-        "Lower Neighbors:TopK.");
+        "Lower Neighbors:TopK or Neighbors:MaxItemsPerNeighbor.");
 
     public override IReadOnlyList<(string Table, string Select)> Steps(StageContext c) =>
     [
         (Name, $"""
             -- {Name}: one row per (user_ix, item_ix) candidate.
             -- score = sum over u's neighbours v of w(u, v) * affinity(v, item) / sum over u's neighbours of |w(u, v)|,
-            -- {CandidateCut.Describe(c)}; reason_ix = the neighbour with the largest term.
-            WITH neighbor_weights AS (
+            -- {CandidateCut.Describe(c)}; reason_ix = the neighbour with the largest term.{NeighborItemsNote(c)}
+            WITH {NeighborItems(c)}neighbor_weights AS (
                 SELECT
                     user_ix,
                     {c.Dialect.ExactSum("abs(similarity)")} AS total_weight
@@ -59,7 +62,7 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
                     n.neighbor_ix,
                     n.similarity * a.affinity AS contribution
                 FROM {c.Q(_scope["cf_user_neighbors"])} AS n
-                JOIN {c.Q(_scope["cf_affinity"])} AS a
+                JOIN {(Cap(c) > 0 ? "neighbor_items" : c.Q(_scope["cf_affinity"]))} AS a
                     ON a.user_ix = n.neighbor_ix
             ),
             sums AS (
@@ -81,12 +84,39 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
             """),
     ];
 
+    private static string NeighborItemsNote(StageContext c) => Cap(c) > 0
+        ? $"\n-- A neighbour lends only its {Cap(c)} highest-affinity items (ties: lowest item_ix), Neighbors:MaxItemsPerNeighbor."
+        : "";
+
+    /// <summary>The CTE of each user's items as a neighbour lends them: the top Neighbors:MaxItemsPerNeighbor by affinity.</summary>
+    private string NeighborItems(StageContext c) => Cap(c) <= 0 ? "" : $"""
+        neighbor_items AS (
+            SELECT
+                user_ix,
+                item_ix,
+                affinity
+            FROM (
+                SELECT
+                    user_ix,
+                    item_ix,
+                    affinity,
+                    row_number() OVER (
+                        PARTITION BY user_ix
+                        ORDER BY affinity DESC, item_ix ASC
+                    ) AS item_rank
+                FROM {c.Q(_scope["cf_affinity"])}
+            ) AS ranked_items
+            WHERE item_rank <= {Cap(c)}
+        ),
+
+        """;
+
     protected override async Task<long> RunKernelAsync(IEngine engine, StageContext c, CancellationToken ct)
     {
         var affinity = (await CfKernels.AffinityAsync(engine, c, _scope, ct)).Matrix;
         var (users, items) = (affinity.Rows, affinity.ColumnCount);
         var neighbors = (await CfKernels.RankedAsync(engine, c, _scope["cf_user_neighbors"], ("user_ix", "neighbor_ix", "similarity", "overlap"), users, users, ct)).Matrix;
         var options = await CandidateCut.OptionsAsync(engine, c, _scope, items, ct);
-        return await CandidateCut.WriteAsync(engine, c, Name, ScoreKernel.UserBased(affinity, neighbors, options, c.Settings.Engine.Threads), users, items, ct);
+        return await CandidateCut.WriteAsync(engine, c, Name, ScoreKernel.UserBased(affinity, Cap(c) > 0 ? affinity.TopPerRow(Cap(c)) : affinity, neighbors, options, c.Settings.Engine.Threads), users, items, ct);
     }
 }

@@ -581,9 +581,9 @@ CACHE TABLE `rec_item_scores` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
 -- reads: cf_affinity, cf_user_neighbors, item_popularity
 -- rec_user_scores: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
--- rec_user_scores work estimate: contributions w(u, v)·affinity(v, i), Σ over (u, v) of v's items.
+-- rec_user_scores work estimate: contributions w(u, v)·affinity(v, i), Σ over (u, v) of v's items (at most 100 each).
 SELECT
-    CAST(coalesce(sum(a.items), 0) AS BIGINT) AS contributions
+    CAST(coalesce(sum(least(a.items, 100)), 0) AS BIGINT) AS contributions
 FROM `cf_user_neighbors` AS n
 JOIN (
     SELECT
@@ -598,7 +598,26 @@ CREATE OR REPLACE TEMPORARY VIEW `rec_user_scores` AS
 -- rec_user_scores: one row per (user_ix, item_ix) candidate.
 -- score = sum over u's neighbours v of w(u, v) * affinity(v, item) / sum over u's neighbours of |w(u, v)|,
 -- kept when positive, seen items removed; the best 40 per user (ties: lowest item first); reason_ix = the neighbour with the largest term.
-WITH neighbor_weights AS (
+-- A neighbour lends only its 100 highest-affinity items (ties: lowest item_ix), Neighbors:MaxItemsPerNeighbor.
+WITH neighbor_items AS (
+    SELECT
+        user_ix,
+        item_ix,
+        affinity
+    FROM (
+        SELECT
+            user_ix,
+            item_ix,
+            affinity,
+            row_number() OVER (
+                PARTITION BY user_ix
+                ORDER BY affinity DESC, item_ix ASC
+            ) AS item_rank
+        FROM `cf_affinity`
+    ) AS ranked_items
+    WHERE item_rank <= 100
+),
+neighbor_weights AS (
     SELECT
         user_ix,
         CASE WHEN count(CAST(abs(similarity) AS DECIMAL(38, 18))) = count(abs(similarity)) AND (count(abs(similarity)) = 0 OR sum(CAST(abs(similarity) AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(abs(similarity) AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END AS total_weight
@@ -613,7 +632,7 @@ contributions AS (
         n.neighbor_ix,
         n.similarity * a.affinity AS contribution
     FROM `cf_user_neighbors` AS n
-    JOIN `cf_affinity` AS a
+    JOIN neighbor_items AS a
         ON a.user_ix = n.neighbor_ix
 ),
 sums AS (
@@ -1334,9 +1353,9 @@ CACHE TABLE `eval_train_rec_item_scores` OPTIONS ('storageLevel' 'MEMORY_AND_DIS
 -- reads: eval_train_cf_affinity, eval_train_cf_user_neighbors, eval_train_item_popularity
 -- eval_train_rec_user_scores: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
--- eval_train_rec_user_scores work estimate: contributions w(u, v)·affinity(v, i), Σ over (u, v) of v's items.
+-- eval_train_rec_user_scores work estimate: contributions w(u, v)·affinity(v, i), Σ over (u, v) of v's items (at most 100 each).
 SELECT
-    CAST(coalesce(sum(a.items), 0) AS BIGINT) AS contributions
+    CAST(coalesce(sum(least(a.items, 100)), 0) AS BIGINT) AS contributions
 FROM `eval_train_cf_user_neighbors` AS n
 JOIN (
     SELECT
@@ -1351,7 +1370,26 @@ CREATE OR REPLACE TEMPORARY VIEW `eval_train_rec_user_scores` AS
 -- eval_train_rec_user_scores: one row per (user_ix, item_ix) candidate.
 -- score = sum over u's neighbours v of w(u, v) * affinity(v, item) / sum over u's neighbours of |w(u, v)|,
 -- kept when positive, seen items removed; the best 40 per user (ties: lowest item first); reason_ix = the neighbour with the largest term.
-WITH neighbor_weights AS (
+-- A neighbour lends only its 100 highest-affinity items (ties: lowest item_ix), Neighbors:MaxItemsPerNeighbor.
+WITH neighbor_items AS (
+    SELECT
+        user_ix,
+        item_ix,
+        affinity
+    FROM (
+        SELECT
+            user_ix,
+            item_ix,
+            affinity,
+            row_number() OVER (
+                PARTITION BY user_ix
+                ORDER BY affinity DESC, item_ix ASC
+            ) AS item_rank
+        FROM `eval_train_cf_affinity`
+    ) AS ranked_items
+    WHERE item_rank <= 100
+),
+neighbor_weights AS (
     SELECT
         user_ix,
         CASE WHEN count(CAST(abs(similarity) AS DECIMAL(38, 18))) = count(abs(similarity)) AND (count(abs(similarity)) = 0 OR sum(CAST(abs(similarity) AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(abs(similarity) AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END AS total_weight
@@ -1366,7 +1404,7 @@ contributions AS (
         n.neighbor_ix,
         n.similarity * a.affinity AS contribution
     FROM `eval_train_cf_user_neighbors` AS n
-    JOIN `eval_train_cf_affinity` AS a
+    JOIN neighbor_items AS a
         ON a.user_ix = n.neighbor_ix
 ),
 sums AS (
