@@ -25,6 +25,7 @@ public sealed class PlanEqualsRunTests : IDisposable
     [Theory]
     [InlineData("temporal")]
     [InlineData("random")]
+    [InlineData("files")]
     public async Task Statements_of_a_run_are_the_statements_plan_prints(string evaluationMode)
     {
         await SyntheticGenerator.GenerateAsync(
@@ -42,6 +43,8 @@ public sealed class PlanEqualsRunTests : IDisposable
             ["Engine:Kernels"] = "off",
             ["Features:MaxCategories"] = "2",
             ["Evaluation:Mode"] = evaluationMode,
+            // files mode reads held-out events from a file of its own; any events under the contract will do.
+            ["Evaluation:TestEvents"] = evaluationMode == "files" ? _dir.Combine("events") : null,
         });
         RecordingEngine? recorder = null;
         var runner = new JobRunner(settings, async (engine, ct) => recorder = new RecordingEngine(await DuckDbEngine.OpenAsync(engine, NullLogger.Instance, ct)), NullLogger.Instance);
