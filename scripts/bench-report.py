@@ -132,6 +132,7 @@ def main():
             "wall_seconds": wall,
             "events": events,
             "events_per_second": round(events / wall) if events and wall and status == "ok" else None,
+            "cpu_seconds": meta.get("cpu_seconds"),
             "peak_rss_bytes": rss,
             "peak_rss_gib": round(rss / GIB, 3) if rss is not None else None,
             "load_average_before": meta["load_average_before"],
@@ -185,7 +186,7 @@ def main():
                   f"{ff['ordered_pair_increments']:,} pair increments{ref}")
     print()
 
-    header = f"{'workload':<9} {'kernels':<7} {'status':<16} {'wall s':>8} {'events/s':>11} {'peak RSS':>10} {'load':>5}  targets"
+    header = f"{'workload':<9} {'kernels':<7} {'status':<16} {'wall s':>8} {'CPU s':>8} {'events/s':>11} {'peak RSS':>10} {'load':>5}  targets"
     print(header)
     print("-" * len(header))
     for r in runs:
@@ -194,7 +195,7 @@ def main():
             shown = fmt_s(t["measured"]) + " s" if t["measure"] == "wall_seconds" else fmt_bytes(t["measured"])
             verdict = "n/a (did not finish)" if t["met"] is None else ("aim met" if t["aim"] else "met") if t["met"] else ("aim missed" if t["aim"] else "MISSED")
             marks.append(f"{t['target']}: {shown} {verdict}")
-        print(f"{r['workload']:<9} {r['mode']:<7} {r['status']:<16} {fmt_s(r['wall_seconds']):>8} {fmt_int(r['events_per_second']):>11} "
+        print(f"{r['workload']:<9} {r['mode']:<7} {r['status']:<16} {fmt_s(r['wall_seconds']):>8} {fmt_s(r.get('cpu_seconds')):>8} {fmt_int(r['events_per_second']):>11} "
               f"{fmt_bytes(r['peak_rss_bytes']):>10} {r['load_average_before']:>5.2f}  {'; '.join(marks)}")
 
     for r in runs:

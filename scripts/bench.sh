@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark harness (issue 7): makes or reuses the workloads, runs the real `sparkreco run` on each of them in
-# each kernel mode, and reports whole-run wall time, events/s, peak RSS and per-stage seconds and rows (from
+# each kernel mode, and reports whole-run wall time, CPU seconds (user + system), events/s, peak RSS and per-stage seconds and rows (from
 # output/manifest.json) as a table and as bench-data/results-<timestamp>.json, with the issue's targets beside
 # the measured figures. Heavy: not part of CI. Everything it writes is under bench-data/ (git-ignored).
 #
@@ -101,7 +101,7 @@ run_one() { # workload mode
   set +e
   # time outside timeout: the peak RSS is reported even for a run that is stopped. SIGINT lets the job
   # cancel cleanly; KILL follows 30 s later if it has not stopped.
-  /usr/bin/time -f '%M' -o "$log/rss.txt" \
+  /usr/bin/time -f '%M %U %S' -o "$log/rss.txt" \
     timeout -s INT -k 30 "$timeout_s" "${cli[@]}" "${args[@]}" >"$log/run.log" 2>&1
   rc=$?
   set -e
@@ -113,13 +113,16 @@ import json, sys
 path, w, mode, rc, start, end, timeout, load, rss_file, n_extra, *args = sys.argv[1:]
 extra = args[len(args) - int(n_extra):] if int(n_extra) else []
 rc, wall = int(rc), float(end) - float(start)
+# The last line of time's output is "peak RSS KiB, user s, system s"; CPU seconds are less distorted than wall
+# time when other work shares the machine.
 try:
-    rss_kib = int(open(rss_file).read().split()[-1])
+    rss, user, system = open(rss_file).read().strip().splitlines()[-1].split()
+    rss_kib, cpu = int(rss), round(float(user) + float(system), 2)
 except (OSError, ValueError, IndexError):
-    rss_kib = None
+    rss_kib, cpu = None, None
 timed_out = rc in (124, 137) and wall >= float(timeout)
 json.dump({"workload": w, "mode": mode, "exit_code": rc, "timed_out": timed_out, "timeout_seconds": int(timeout),
-           "wall_seconds": round(wall, 3), "peak_rss_kib": rss_kib, "load_average_before": float(load),
+           "wall_seconds": round(wall, 3), "cpu_seconds": cpu, "peak_rss_kib": rss_kib, "load_average_before": float(load),
            "arguments": args, "extra_arguments": extra}, open(path, "w"), indent=2)
 PY
   if [ $rc -eq 0 ]; then
