@@ -28,7 +28,7 @@ public sealed class JobPlan
         new ItemBasedScoresStage(),
         new UserBasedScoresStage(),
         new RecommendationsStage(),
-        new EvaluationStage(),
+        .. EvaluationStages.All(),
         new UserFeaturesStage(),
         new SegmentsStage(),
         new SegmentProfilesStage(),

@@ -71,9 +71,17 @@ public static class Program
         }
         catch (Exception e)
         {
-            // Not an error reported on purpose: a bug. The trace is what a bug report needs.
-            await Console.Error.WriteLineAsync($"internal error (a bug, please report it): {e.GetType().Name}: {e.Message}\n{e}");
+            // Not an error reported on purpose: a bug. One line, like every other error (schedulers show the last line).
+            await Console.Error.WriteLineAsync(InternalError(e));
             return ExitCodes.Internal;
         }
+    }
+
+    /// <summary>The one line an unexpected exception gets: its type, where it was thrown and the first line of its message.</summary>
+    public static string InternalError(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var site = e.TargetSite is { DeclaringType: { } type } method ? $" in {type.FullName}.{method.Name}" : "";
+        return $"internal error (a bug, please report it): {e.GetType().Name}{site}: {e.Message.Split('\n', 2)[0].Trim()}";
     }
 }

@@ -105,13 +105,6 @@ public sealed class DuckDbEngine : IEngine
         await Run(sql, () => command.ExecuteNonQueryAsync(cancellationToken));
     }
 
-    public async Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
-    {
-        await using var command = Command(sql);
-        foreach (var (name, value) in parameters) command.Parameters.Add(new DuckDBParameter(name, value));
-        await Run(sql, () => command.ExecuteNonQueryAsync(cancellationToken));
-    }
-
     public async Task<long> CreateTableAsync(string table, string selectSql, CancellationToken cancellationToken)
     {
         var name = Dialect.Quote(table);
@@ -202,7 +195,7 @@ public sealed class DuckDbEngine : IEngine
         }
         catch (DuckDBException e)
         {
-            throw new EngineException($"DuckDB: writing table '{table}' failed: {e.Message}", e);
+            throw DuckDbErrors.ToEngineException(e, $"DuckDB: writing table '{table}' failed: {e.Message}");
         }
         _logger.LogDebug("DuckDB appended {Rows} rows to {Table} in {Elapsed} ms", rows, table, watch.ElapsedMilliseconds);
         return rows;
@@ -283,7 +276,7 @@ public sealed class DuckDbEngine : IEngine
                 : e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
                 ? " The engine's spill files filled the disk; point Engine:TempDirectory at a larger disk, or shrink the work (e.g. Neighbors:TopK, Similarity:TopK, Neighbors:MaxUsersPerItem)."
                 : "";
-            throw new EngineException($"DuckDB: {e.Message}{hint}", e);
+            throw DuckDbErrors.ToEngineException(e, $"DuckDB: {e.Message}{hint}");
         }
     }
 

@@ -1,6 +1,4 @@
 using System.Globalization;
-using SparkReco.Core.Engine;
-using SparkReco.Core.Errors;
 using SparkReco.Core.Sql;
 using SparkReco.Core.Stages;
 using SparkReco.Jobs.Stages;
@@ -9,21 +7,22 @@ using SparkReco.Jobs.Stages.Recommend;
 namespace SparkReco.Jobs.Evaluation;
 
 /// <summary>
-/// eval_metrics: offline quality of the popularity baseline and each recommender source (item, user, blend) at K.
-/// <para>temporal: the train model is the job's own stage SQL rendered with <see cref="TableScope.Train"/> names on
-/// eval_train_clean_events = clean_events before cutoff = as_of − TestDays, with as_of = cutoff for the decay; the
-/// test events are clean_events at or after the cutoff. Nothing from the test period reaches the train affinity,
-/// similarities, neighbours, popularity or seen items. (Bot removal in clean_events counts the whole window: it
-/// decides which users exist, not what the model learns.)</para>
+/// eval_metrics: offline quality of the popularity baseline and each recommender source (item, user, blend) at K — the
+/// last node of the evaluation, whose other nodes are ordinary stages of the DAG (<see cref="EvaluationStages.All"/>).
+/// <para>The train model is the job's own stage SQL rendered with <see cref="TableScope.Train"/> names on
+/// eval_train_clean_events. temporal: the clean events before cutoff = as_of − TestDays, with as_of = cutoff for the decay;
+/// the test events are clean_events at or after the cutoff. Nothing from the test period reaches the train affinity,
+/// similarities, neighbours, popularity or seen items. (Bot removal in clean_events counts the whole window: it decides
+/// which users exist, not what the model learns.)</para>
 /// <para>random: the same, but the split holds out Evaluation:TestFraction of each user's (user, item) pairs, chosen by
 /// md5(seed, user, item) (identical on every engine), and the train model keeps the run's as_of. For data whose times
 /// mean nothing (e.g. Last.fm play counts).</para>
-/// <para>files: the job's own tables are the train model (Input:Events is the train file); the test events are
+/// <para>files: Input:Events is the train file, so the train model learns from all clean events; the test events are
 /// Evaluation:TestEvents.</para>
 /// Test users are users with a held-out item who are known to the train model; with RemoveSeen, held-out items the
 /// user already had in training are not counted as relevant (they can never be recommended).
 /// </summary>
-public sealed class EvaluationStage : IStage
+public sealed class EvaluationStage : StepStage
 {
     public const string TestSource = "eval_test_source";
     public const string TestEvents = "eval_test_events";
@@ -33,17 +32,67 @@ public sealed class EvaluationStage : IStage
     /// <summary>The evaluated lists, in report order.</summary>
     public static readonly string[] Sources = ["popular", "item", "user", "blend"];
 
-    public string Name => Metrics;
-    public string Description => "one row per recommender source: precision, recall, nDCG, MAP, hit rate at K, coverage and popularity bias";
-    public IReadOnlyList<string> Inputs => ["clean_events", "recommendations"];
-    public bool IsOutput => false;
-    public IReadOnlyList<string> OutputOrder => [];
-    public bool IsEnabled(StageContext context) => context.Settings.Evaluation.Mode != "none";
+    private static readonly TableScope Scope = TableScope.Train;
+
+    public override string Name => Metrics;
+    public override string Description => "one row per recommender source: precision, recall, nDCG, MAP, hit rate at K, coverage and popularity bias";
+    public override IReadOnlyList<string> Inputs =>
+        [Relevant, TestEvents, Scope["clean_events"], Scope["affinity"], Scope["item_popularity"], .. VariantNames];
+    public override bool IsEnabled(StageContext context) => EvaluationStages.Runs(context);
+
+    /// <summary>The evaluated recommendation tables, one per <see cref="Sources"/> entry.</summary>
+    private static IEnumerable<string> VariantNames => Sources.Select(source => $"eval_recommendations_{source}");
+
+    public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
+    {
+        var e = c.Settings.Evaluation;
+        var metrics = new EvaluationMetrics
+        {
+            Mode = e.Mode,
+            K = e.K,
+            Cutoff = IsTemporal(c) ? Cutoff(c).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) : null,
+            TestFraction = IsRandom(c) ? e.TestFraction : null,
+            Seed = IsRandom(c) ? e.Seed : null,
+            TestFile = SplitsCleanEvents(c) ? null : e.TestEvents,
+        };
+        yield return new MaterializeStep(Metrics, RenderMetrics(c, Scope));
+        yield return new QueryStep(RenderCounts(c, Scope), rows =>
+        {
+            var counts = rows[0];
+            long Count(string name) => counts[name] is { } v ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
+            metrics.TrainEvents = Count("train_events");
+            metrics.TestPairs = Count("test_pairs");
+            metrics.TestUsersAll = Count("test_users_all");
+            metrics.TestUsers = Count("test_users");
+            metrics.RelevantPairs = Count("relevant_pairs");
+            metrics.CatalogueItems = Count("catalogue_items");
+        });
+        yield return new QueryStep($"SELECT * FROM {c.Q(Metrics)}", rows =>
+        {
+            static double? Figure(IReadOnlyDictionary<string, object?> row, string name) =>
+                row[name] is { } v ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : null;
+            metrics.Sources = new SortedDictionary<string, SourceMetrics>(rows.ToDictionary(
+                row => Convert.ToString(row["source"], CultureInfo.InvariantCulture)!,
+                row => new SourceMetrics(
+                    Convert.ToInt64(row["users"], CultureInfo.InvariantCulture),
+                    Figure(row, "precision_at_k"),
+                    Figure(row, "recall_at_k"),
+                    Figure(row, "ndcg_at_k"),
+                    Figure(row, "map_at_k"),
+                    Figure(row, "hit_rate_at_k"),
+                    Figure(row, "coverage_at_k"),
+                    Figure(row, "mean_popularity"),
+                    Figure(row, "history_mean_popularity"))), StringComparer.Ordinal);
+            c.Results.Set(metrics);
+        });
+    }
 
     /// <summary>temporal and random split the run's clean events into train and test; files brings its own test events.</summary>
-    private static bool IsTemporal(StageContext c) => c.Settings.Evaluation.Mode != "files";
+    internal static bool SplitsCleanEvents(StageContext c) => c.Settings.Evaluation.Mode != "files";
 
-    private static bool IsRandom(StageContext c) => c.Settings.Evaluation.Mode == "random";
+    private static bool IsTemporal(StageContext c) => c.Settings.Evaluation.Mode == "temporal";
+
+    internal static bool IsRandom(StageContext c) => c.Settings.Evaluation.Mode == "random";
 
     /// <summary>
     /// Whether a (user_id, item_id) pair is held out in random mode: the first 4 hex digits of md5(seed|user|item) below
@@ -59,139 +108,8 @@ public sealed class EvaluationStage : IStage
 
     public static DateTime Cutoff(StageContext c) => c.AsOf.AddDays(-c.Settings.Evaluation.TestDays);
 
-    /// <summary>The variants evaluated: popularity only, item only, user only, and the configured blend; lists of K.</summary>
-    public static IReadOnlyList<RecommendVariant> Variants(StageContext c)
-    {
-        var k = c.Settings.Evaluation.K;
-        var r = c.Settings.Recommend;
-        return
-        [
-            new RecommendVariant("popular", 0, 0, k, Backfill: true),
-            new RecommendVariant("item", 1, 0, k, r.Backfill),
-            new RecommendVariant("user", 0, 1, k, r.Backfill),
-            new RecommendVariant("blend", r.ItemWeight, r.UserWeight, k, r.Backfill),
-        ];
-    }
-
-    /// <summary>Every step with the context it renders in (the train model's as_of is the cutoff).</summary>
-    public static IReadOnlyList<(IStage Stage, StageContext Context)> Steps(StageContext c)
-    {
-        var steps = new List<(IStage, StageContext)>();
-        var scope = TableScope.Main;
-        var model = c;
-        if (IsTemporal(c))
-        {
-            scope = TableScope.Train;
-            model = IsRandom(c) ? new StageContext(c.Settings, c.Dialect, c.AsOf, c.StartedAt, c.HasItems, c.HasFollows) { Logger = c.Logger }
-                : new StageContext(c.Settings, c.Dialect, Cutoff(c), c.StartedAt, c.HasItems, c.HasFollows) { Logger = c.Logger };
-            steps.Add((new InlineStage(scope["clean_events"], RenderTrainEvents(c)), c));
-            steps.Add((new InlineStage(TestEvents, RenderSplitTestEvents(c)), c));
-            foreach (var stage in new IStage[]
-            {
-                new AffinityStage(scope),
-                new CfAffinityStage(scope),
-                new ItemPopularityStage(scope),
-                new ItemSimilarityStage(scope),
-                new UserNeighborsStage(scope),
-                new ItemBasedScoresStage(scope),
-                new UserBasedScoresStage(scope),
-            })
-            {
-                steps.Add((stage, model));
-            }
-        }
-        else
-        {
-            steps.Add((new InlineStage(TestEvents, RenderFileTestEvents(c)), c));
-        }
-        foreach (var variant in Variants(c)) steps.Add((new RecommendationsStage(scope, variant), model));
-        steps.Add((new InlineStage(Relevant, RenderRelevant(c, scope)), c));
-        steps.Add((new InlineStage(Metrics, RenderMetrics(c, scope)), c));
-        return steps;
-    }
-
-    public IEnumerable<string> RenderSql(StageContext context)
-    {
-        var header = $"-- evaluation (runs when Evaluation:Mode is temporal or files; now '{context.Settings.Evaluation.Mode}')";
-        var statements = new List<string>();
-        if (!IsTemporal(context)) statements.AddRange(RenderTestView(context));
-        foreach (var (stage, stageContext) in Steps(context)) statements.AddRange(stage.RenderSql(stageContext));
-        statements[0] = header + "\n" + statements[0];
-        return statements;
-    }
-
-    public async Task<long> RunAsync(IEngine engine, StageContext c, CancellationToken cancellationToken)
-    {
-        if (!IsTemporal(c))
-        {
-            var path = c.Settings.Evaluation.TestEvents!;
-            if (!File.Exists(path) && !Directory.Exists(path))
-                throw new InputDataException($"Evaluation:TestEvents '{path}' does not exist; give the held-out events as a Parquet file or folder.");
-            foreach (var statement in RenderTestView(c)) await engine.ExecuteAsync(statement, cancellationToken);
-        }
-        long rows = 0;
-        foreach (var (stage, stageContext) in Steps(c))
-        {
-            rows = await stage.RunAsync(engine, stageContext, cancellationToken);
-            if (!ReferenceEquals(stageContext, c))
-                foreach (var (key, value) in stageContext.Facts) c.Facts[key] = value;
-            if (stage.Name == TestEvents && rows == 0)
-            {
-                throw new InputDataException(IsRandom(c)
-                    ? $"Evaluation: the random split held out no (user, item) pair; raise Evaluation:TestFraction."
-                    : IsTemporal(c)
-                    ? $"Evaluation: no events at or after the cutoff {Cutoff(c):yyyy-MM-ddTHH:mm:ssZ} (as_of − {c.Settings.Evaluation.TestDays} days); raise Evaluation:TestDays or set Affinity:AsOf."
-                    : $"Evaluation:TestEvents '{c.Settings.Evaluation.TestEvents}' has no usable rows (non-null user and item, known event type).");
-            }
-        }
-        c.Metrics["evaluation"] = await ReadMetricsAsync(engine, c, cancellationToken);
-        return rows;
-    }
-
-    private static async Task<SortedDictionary<string, object>> ReadMetricsAsync(IEngine engine, StageContext c, CancellationToken ct)
-    {
-        var scope = IsTemporal(c) ? TableScope.Train : TableScope.Main;
-        var counts = (await engine.QueryAsync(RenderCounts(c, scope), ct))[0];
-        var rows = await engine.QueryAsync($"SELECT * FROM {c.Q(Metrics)}", ct);
-        var sources = new SortedDictionary<string, object>(StringComparer.Ordinal);
-        foreach (var row in rows)
-        {
-            var figures = new SortedDictionary<string, object>(StringComparer.Ordinal);
-            foreach (var (key, value) in row)
-            {
-                if (key == "source" || value is null) continue;
-                figures[key] = value is long or int ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : Convert.ToDouble(value, CultureInfo.InvariantCulture);
-            }
-            sources[Convert.ToString(row["source"], CultureInfo.InvariantCulture)!] = figures;
-        }
-        var result = new SortedDictionary<string, object>(StringComparer.Ordinal)
-        {
-            ["mode"] = c.Settings.Evaluation.Mode,
-            ["k"] = (long)c.Settings.Evaluation.K,
-            ["sources"] = sources,
-            ["definitions"] = new SortedDictionary<string, object>(StringComparer.Ordinal)
-            {
-                ["users"] = "test users: users with a held-out item who are known to the train model; metrics are means over them",
-                ["precision_at_k"] = "hits in the top K / K",
-                ["recall_at_k"] = "hits in the top K / held-out items",
-                ["ndcg_at_k"] = "sum over hits of 1/log2(rank+1), divided by the ideal for min(K, held-out items) hits",
-                ["map_at_k"] = "sum over hits of precision at the hit's rank, divided by min(K, held-out items)",
-                ["hit_rate_at_k"] = "share of test users with at least one hit in the top K",
-                ["coverage_at_k"] = "distinct items in the test users' top K / items in the train catalogue",
-                ["mean_popularity"] = "mean number of train users of the recommended items (history_mean_popularity: of the test users' train items)",
-            },
-        };
-        foreach (var (key, value) in counts)
-            result[key] = value is null ? 0L : Convert.ToInt64(value, CultureInfo.InvariantCulture);
-        if (IsRandom(c))
-        {
-            result["test_fraction"] = c.Settings.Evaluation.TestFraction;
-            result["seed"] = (long)c.Settings.Evaluation.Seed;
-        }
-        else if (IsTemporal(c)) result["cutoff"] = Cutoff(c).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-        else result["test_file"] = c.Settings.Evaluation.TestEvents!;
-        return result;
-    }
+    /// <summary>The evaluated variants, in <see cref="Sources"/> order.</summary>
+    public static IReadOnlyList<RecommendVariant> Variants(StageContext c) => Sources.Select(source => EvaluationStages.Variant(c, source)).ToList();
 
     /// <summary>The split as (what the test side is, predicate selecting test rows of clean_events).</summary>
     private static (string TestSide, string IsTest) Split(StageContext c) => IsRandom(c)
@@ -199,9 +117,9 @@ public sealed class EvaluationStage : IStage
         : ($"engaged with at or after the cutoff {Cutoff(c):yyyy-MM-ddTHH:mm:ssZ} (as_of − {c.Settings.Evaluation.TestDays} days)",
             $"event_time >= {c.Dialect.Timestamp(Cutoff(c))}");
 
-    private static string RenderTrainEvents(StageContext c)
+    internal static string RenderTrainEvents(StageContext c)
     {
-        var (testSide, isTest) = Split(c);
+        var (testSide, isTest) = SplitsCleanEvents(c) ? Split(c) : ("none: Input:Events is the train file", "FALSE");
         return $"""
             -- {TableScope.Train["clean_events"]}: the clean events except those of the test side ({testSide}); the train model sees only these.
             SELECT
@@ -215,7 +133,7 @@ public sealed class EvaluationStage : IStage
             """;
     }
 
-    private static string RenderSplitTestEvents(StageContext c)
+    internal static string RenderSplitTestEvents(StageContext c)
     {
         var (testSide, isTest) = Split(c);
         return $"""
@@ -228,7 +146,7 @@ public sealed class EvaluationStage : IStage
             """;
     }
 
-    private static List<string> RenderTestView(StageContext c)
+    internal static List<string> RenderTestView(StageContext c)
     {
         var d = c.Dialect;
         var columns = c.Settings.Input.Columns;
@@ -244,7 +162,7 @@ public sealed class EvaluationStage : IStage
         return statements;
     }
 
-    private static string RenderFileTestEvents(StageContext c) =>
+    internal static string RenderFileTestEvents(StageContext c) =>
         $"""
         -- {TestEvents}: one row per (user_id, item_id) in the held-out file with a known event type.
         SELECT DISTINCT
@@ -256,7 +174,7 @@ public sealed class EvaluationStage : IStage
             AND event_type IN ({string.Join(", ", c.Settings.Affinity.EventWeights.Keys.Select(c.Dialect.Literal))})
         """;
 
-    private static string RenderRelevant(StageContext c, TableScope scope)
+    internal static string RenderRelevant(StageContext c, TableScope scope)
     {
         var removeSeen = c.Settings.Recommend.RemoveSeen;
         var seen = removeSeen
@@ -448,14 +366,5 @@ public sealed class EvaluationStage : IStage
             GROUP BY
                 u.source
             """;
-    }
-
-    /// <summary>A helper table of the evaluation: one SELECT.</summary>
-    private sealed class InlineStage(string name, string select) : SqlStage
-    {
-        public override string Name => name;
-        public override string Description => "evaluation helper table";
-        public override IReadOnlyList<string> Inputs => [];
-        public override string Render(StageContext c) => select;
     }
 }

@@ -1,16 +1,21 @@
-using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 using SparkReco.Jobs.Running;
 
 namespace SparkReco.Jobs.Reporting;
 
-/// <summary>One part of report.html. Sections appear in <see cref="Order"/>; a section may query small aggregates from the engine.</summary>
+/// <summary>
+/// One part of report.html. Sections appear in <see cref="Order"/>. A section declares the small aggregates it reads from
+/// the engine (<see cref="Queries"/>, which <c>plan</c> prints too) and renders from their rows and the run's typed results.
+/// </summary>
 public interface IReportSection
 {
     int Order { get; }
 
     bool IsEnabled(StageContext context) => true;
 
+    /// <summary>The queries the section runs, in order; their rows reach <see cref="Render"/> in the same order.</summary>
+    IReadOnlyList<string> Queries(StageContext context) => [];
+
     /// <summary>An HTML fragment, usually built with <see cref="Html"/>.</summary>
-    Task<string> RenderAsync(IEngine engine, StageContext context, RunSummary summary, CancellationToken cancellationToken);
+    string Render(StageContext context, RunSummary summary, IReadOnlyList<IReadOnlyList<IReadOnlyDictionary<string, object?>>> rows);
 }

@@ -1,6 +1,6 @@
-using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 using SparkReco.Jobs.Running;
+using SparkReco.Jobs.Stages;
 
 namespace SparkReco.Jobs.Reporting;
 
@@ -9,17 +9,16 @@ public sealed class OverviewSection : IReportSection
 {
     public int Order => 0;
 
-    public Task<string> RenderAsync(IEngine engine, StageContext context, RunSummary summary, CancellationToken cancellationToken)
+    public string Render(StageContext context, RunSummary summary, IReadOnlyList<IReadOnlyList<IReadOnlyDictionary<string, object?>>> rows)
     {
         var inputs = Html.Table(["input", "rows"], summary.InputRows.Select(kv => (IReadOnlyList<object?>)[kv.Key, kv.Value]));
-        var dropped = context.Facts.TryGetValue("clean_events.dropped", out var d) && d is IReadOnlyDictionary<string, long> reasons && reasons.Count > 0
-            ? Html.Table(["dropped because", "rows"], reasons.Select(kv => (IReadOnlyList<object?>)[kv.Key.Replace('_', ' '), kv.Value]))
+        var dropped = context.Results.Find<CleaningFacts>() is { Dropped.Count: > 0 } cleaning
+            ? Html.Table(["dropped because", "rows"], cleaning.Dropped.Select(kv => (IReadOnlyList<object?>)[kv.Key.Replace('_', ' '), kv.Value]))
             : "<p>No rows dropped.</p>";
         var timings = Html.BarChart(summary.Stages.Select(s => (s.Stage, s.Seconds)).ToList(), " s");
         var tables = Html.Table(["table", "rows"], summary.OutputRows.Select(kv => (IReadOnlyList<object?>)[kv.Key, kv.Value]));
-        return Task.FromResult(
-            Html.Section("Input", inputs + "<h3>Cleaning</h3>" + dropped) +
+        return Html.Section("Input", inputs + "<h3>Cleaning</h3>" + dropped) +
             Html.Section("Stage timings", timings) +
-            Html.Section("Output tables", tables));
+            Html.Section("Output tables", tables);
     }
 }

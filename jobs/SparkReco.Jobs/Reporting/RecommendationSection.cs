@@ -1,5 +1,4 @@
 using System.Globalization;
-using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 using SparkReco.Jobs.Evaluation;
 using SparkReco.Jobs.Running;
@@ -13,14 +12,40 @@ namespace SparkReco.Jobs.Reporting;
 public sealed class RecommendationSection : IReportSection
 {
     private static readonly string[] Tables = ["item_similarity", "user_neighbors", "recommendations"];
-    private static readonly string[] Columns = ["precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k", "hit_rate_at_k", "coverage_at_k", "mean_popularity"];
+    /// <summary>The metrics the report shows per source, by their metrics.json names.</summary>
+    public static readonly (string Name, Func<SourceMetrics, double?> Value)[] Columns =
+    [
+        ("precision_at_k", m => m.PrecisionAtK),
+        ("recall_at_k", m => m.RecallAtK),
+        ("ndcg_at_k", m => m.NdcgAtK),
+        ("map_at_k", m => m.MapAtK),
+        ("hit_rate_at_k", m => m.HitRateAtK),
+        ("coverage_at_k", m => m.CoverageAtK),
+        ("mean_popularity", m => m.MeanPopularity),
+    ];
     private static readonly string[] Charted = ["precision_at_k", "recall_at_k", "ndcg_at_k", "coverage_at_k"];
 
     public int Order => 20;
 
-    public bool IsEnabled(StageContext context) => context.Facts.Keys.Any(k => k.StartsWith("item_similarity.", StringComparison.Ordinal));
+    public bool IsEnabled(StageContext context) => context.Settings.Recommend.Enabled;
 
-    public async Task<string> RenderAsync(IEngine engine, StageContext context, RunSummary summary, CancellationToken cancellationToken)
+    /// <summary>Recommendation rows per source (the recommendations table exists whenever the section is enabled).</summary>
+    public IReadOnlyList<string> Queries(StageContext context) =>
+    [
+        $"""
+        -- report: recommendation rows by source
+        SELECT
+            source,
+            count(*) AS n
+        FROM {context.Q("recommendations")}
+        GROUP BY
+            source
+        ORDER BY
+            source
+        """,
+    ];
+
+    public string Render(StageContext context, RunSummary summary, IReadOnlyList<IReadOnlyList<IReadOnlyDictionary<string, object?>>> rows)
     {
         var s = context.Settings;
         var sizes = Html.Table(["table", "rows"], Tables.Where(summary.OutputRows.ContainsKey).Select(t => (IReadOnlyList<object?>)[t, summary.OutputRows[t]]));
@@ -39,47 +64,31 @@ public sealed class RecommendationSection : IReportSection
         }.Select(x => (IReadOnlyList<object?>)[x.Item1, x.Item2]));
 
         var body = "<h3>Tables</h3>" + sizes + "<h3>Settings</h3>" + settings + "<h3>Similarity and neighbour facts</h3>" + facts;
-        if (summary.OutputRows.ContainsKey("recommendations"))
-        {
-            var rows = await engine.QueryAsync(
-                $"""
-                SELECT
-                    source,
-                    count(*) AS n
-                FROM {context.Q("recommendations")}
-                GROUP BY
-                    source
-                ORDER BY
-                    source
-                """, cancellationToken);
-            var bySource = rows.Select(r => (Convert.ToString(r["source"], CultureInfo.InvariantCulture) ?? "", Convert.ToDouble(r["n"], CultureInfo.InvariantCulture))).ToList();
-            body += "<h3>Recommendation rows by source</h3>" + Html.BarChart(bySource);
-        }
+        var bySource = rows[0].Select(r => (Convert.ToString(r["source"], CultureInfo.InvariantCulture) ?? "", Convert.ToDouble(r["n"], CultureInfo.InvariantCulture))).ToList();
+        body += "<h3>Recommendation rows by source</h3>" + Html.BarChart(bySource);
         body += Evaluation(context);
         return Html.Section("Collaborative filtering", body);
     }
 
     private static string Evaluation(StageContext context)
     {
-        if (!context.Metrics.TryGetValue("evaluation", out var value) || value is not IReadOnlyDictionary<string, object> evaluation) return "";
-        var k = Convert.ToInt64(evaluation["k"], CultureInfo.InvariantCulture);
-        var sources = (IReadOnlyDictionary<string, object>)evaluation["sources"];
-        var present = EvaluationStage.Sources.Where(sources.ContainsKey).ToList();
-        double Figure(string source, string column) =>
-            ((IReadOnlyDictionary<string, object>)sources[source]).TryGetValue(column, out var v) ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : 0;
-        var table = Html.Table(["source", .. Columns.Select(c => c.Replace("_at_k", $"@{k}", StringComparison.Ordinal))],
-            present.Select(source => (IReadOnlyList<object?>)[source, .. Columns.Select(c => (object?)Figure(source, c))]));
+        if (context.Results.Find<EvaluationMetrics>() is not { } evaluation) return "";
+        var k = evaluation.K;
+        var present = EvaluationStage.Sources.Where(evaluation.Sources.ContainsKey).ToList();
+        double Figure(string source, Func<SourceMetrics, double?> column) => column(evaluation.Sources[source]) ?? 0;
+        var table = Html.Table(["source", .. Columns.Select(c => c.Name.Replace("_at_k", $"@{k}", StringComparison.Ordinal))],
+            present.Select(source => (IReadOnlyList<object?>)[source, .. Columns.Select(c => (object?)Figure(source, c.Value))]));
         var split = EvaluationSplit.Of(context).Description;
-        var charts = string.Concat(Charted.Select(column =>
-            $"<h4>{Html.Encode(column.Replace("_at_k", $"@{k}", StringComparison.Ordinal))}</h4>" +
-            Html.BarChart(present.Select(source => (source, Figure(source, column))).ToList())));
-        var history = present.Count > 0 ? Figure(present[0], "history_mean_popularity") : 0;
+        var charts = string.Concat(Columns.Where(c => Charted.Contains(c.Name)).Select(column =>
+            $"<h4>{Html.Encode(column.Name.Replace("_at_k", $"@{k}", StringComparison.Ordinal))}</h4>" +
+            Html.BarChart(present.Select(source => (source, Figure(source, column.Value))).ToList())));
+        var history = present.Count > 0 ? Figure(present[0], m => m.HistoryMeanPopularity) : 0;
         return "<h3>Offline evaluation</h3>" +
-            $"<p>{Html.Encode(split)}; {Html.Encode(evaluation["test_users"])} test users, {Html.Encode(evaluation["relevant_pairs"])} held-out items. " +
+            $"<p>{Html.Encode(split)}; {Html.Encode(evaluation.TestUsers)} test users, {Html.Encode(evaluation.RelevantPairs)} held-out items. " +
             "Means over test users; MAP divides by min(K, held-out items); coverage = distinct recommended items / train catalogue; " +
             $"popularity = train users per item (the test users' own train items: {Html.Encode(history)}).</p>" +
             table + charts +
             "<h4>mean popularity of recommended items</h4>" +
-            Html.BarChart([.. present.Select(source => (source, Figure(source, "mean_popularity"))), ("history", history)]);
+            Html.BarChart([.. present.Select(source => (source, Figure(source, m => m.MeanPopularity))), ("history", history)]);
     }
 }

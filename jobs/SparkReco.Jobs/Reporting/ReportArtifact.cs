@@ -10,11 +10,19 @@ public sealed class ReportArtifact(IReadOnlyList<IReportSection> sections) : IRu
 {
     public string FileName => "report.html";
 
+    /// <summary>The sections a run with these settings writes, in page order.</summary>
+    public static IEnumerable<IReportSection> Enabled(IEnumerable<IReportSection> sections, StageContext context) =>
+        sections.Where(s => s.IsEnabled(context)).OrderBy(s => s.Order);
+
     public async Task WriteAsync(IEngine engine, StageContext context, RunSummary summary, string path, CancellationToken cancellationToken)
     {
         var body = new StringBuilder();
-        foreach (var section in sections.Where(s => s.IsEnabled(context)).OrderBy(s => s.Order))
-            body.Append(await section.RenderAsync(engine, context, summary, cancellationToken));
+        foreach (var section in Enabled(sections, context))
+        {
+            var rows = new List<IReadOnlyList<IReadOnlyDictionary<string, object?>>>();
+            foreach (var query in section.Queries(context)) rows.Add(await engine.QueryAsync(query, cancellationToken));
+            body.Append(section.Render(context, summary, rows));
+        }
         var page = $$"""
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>SparkReco run {{Html.Encode(summary.RunId)}}</title>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 using SparkReco.Jobs.Running;
 using SparkReco.Jobs.Stages.Modelling;
@@ -13,21 +12,13 @@ public sealed class ScoresSection : IReportSection
 
     public bool IsEnabled(StageContext context) => context.Settings.Scores.Enabled && context.HasItems;
 
-    public async Task<string> RenderAsync(IEngine engine, StageContext context, RunSummary summary, CancellationToken cancellationToken)
+    public IReadOnlyList<string> Queries(StageContext context)
     {
-        var d = engine.Dialect;
-        var metrics = context.Metrics.TryGetValue("propensity", out var m) && m is IDictionary<string, object> dict ? dict : new Dictionary<string, object>();
-        object? Get(string key) => metrics.TryGetValue(key, out var v) ? v : null;
-        if (Get("skipped") is { } skipped) return Html.Section("Propensity scores", $"<p>Not fitted: {Html.Encode(skipped)}.</p>");
-
-        var quality = Html.Table(["model", "hold-out log-loss", "hold-out accuracy"],
+        var d = context.Dialect;
+        return
         [
-            ["softmax (ML.NET, scored in SQL)", Get("holdout_log_loss"), Get("holdout_accuracy")],
-            [$"majority class ({Get("baseline_majority_class")})", Get("baseline_majority_log_loss"), Get("baseline_majority_accuracy")],
-            ["prior distribution", Get("baseline_prior_log_loss"), Get("baseline_prior_accuracy")],
-        ]);
-        var top = await engine.QueryAsync(
             $"""
+            -- report: users per most likely class
             SELECT
                 class,
                 count(*) AS users,
@@ -36,9 +27,9 @@ public sealed class ScoresSection : IReportSection
             WHERE {d.Quote("rank")} = 1
             GROUP BY class
             ORDER BY users DESC, class
-            """, cancellationToken);
-        var bins = await engine.QueryAsync(
+            """,
             $"""
+            -- report: histogram of the top class's probability
             SELECT
                 CAST(floor(probability * {d.Literal(10.0)}) AS BIGINT) AS bin,
                 count(*) AS users
@@ -46,15 +37,30 @@ public sealed class ScoresSection : IReportSection
             WHERE {d.Quote("rank")} = 1
             GROUP BY CAST(floor(probability * {d.Literal(10.0)}) AS BIGINT)
             ORDER BY bin
-            """, cancellationToken);
+            """,
+        ];
+    }
+
+    public string Render(StageContext context, RunSummary summary, IReadOnlyList<IReadOnlyList<IReadOnlyDictionary<string, object?>>> rows)
+    {
+        if (context.Results.Find<PropensityMetrics>() is not { } metrics) return Html.Section("Propensity scores", "<p>Not fitted: the stage did not run.</p>");
+        if (metrics.Skipped is { } skipped) return Html.Section("Propensity scores", $"<p>Not fitted: {Html.Encode(skipped)}.</p>");
+
+        var quality = Html.Table(["model", "hold-out log-loss", "hold-out accuracy"],
+        [
+            ["softmax (ML.NET, scored in SQL)", metrics.HoldoutLogLoss, metrics.HoldoutAccuracy],
+            [$"majority class ({metrics.BaselineMajorityClass})", metrics.BaselineMajorityLogLoss, metrics.BaselineMajorityAccuracy],
+            ["prior distribution", metrics.BaselinePriorLogLoss, metrics.BaselinePriorAccuracy],
+        ]);
+        var (top, bins) = (rows[0], rows[1]);
         var byClass = Html.BarChart(top.Select(r => (Convert.ToString(r["class"], CultureInfo.InvariantCulture)!, Convert.ToDouble(r["users"], CultureInfo.InvariantCulture))).ToList(), " users");
         var histogram = Html.BarChart(bins.Select(r =>
         {
             var bin = Math.Min(9, Convert.ToInt64(r["bin"], CultureInfo.InvariantCulture));
             return ($"{(bin / 10.0).ToString("0.0", CultureInfo.InvariantCulture)}–{((bin + 1) / 10.0).ToString("0.0", CultureInfo.InvariantCulture)}", Convert.ToDouble(r["users"], CultureInfo.InvariantCulture));
         }).ToList(), " users");
-        var note = $"<p class=\"meta\">Target {Html.Encode(Get("target"))}: learned with features at {Html.Encode(Get("cutoff"))} and the first engagement after it; " +
-            $"{Html.Encode(Get("train_users"))} training and {Html.Encode(Get("holdout_users"))} hold-out users.</p>";
+        var note = $"<p class=\"meta\">Target {Html.Encode(metrics.Target)}: learned with features at {Html.Encode(metrics.Cutoff)} and the first engagement after it; " +
+            $"{Html.Encode(metrics.TrainUsers)} training and {Html.Encode(metrics.HoldoutUsers)} hold-out users.</p>";
         return Html.Section("Propensity scores", note + quality + "<h3>Most likely class per user</h3>" + byClass + "<h3>Top-class probability</h3>" + histogram);
     }
 }

@@ -17,8 +17,8 @@ namespace SparkReco.Jobs.Running;
 /// <summary>Opens an engine for a run; the CLI decides which.</summary>
 public delegate Task<IEngine> EngineFactory(EngineSettings settings, CancellationToken cancellationToken);
 
-/// <summary>The outcome of a published run.</summary>
-public sealed record RunResult(RunManifest Manifest, string OutputDirectory);
+/// <summary>The outcome of a published run, with the typed results its stages produced (<see cref="StageContext.Results"/>).</summary>
+public sealed record RunResult(RunManifest Manifest, string OutputDirectory, StageContext Context);
 
 /// <summary>
 /// Drives one run: check inputs → lock the output → stages in DAG order → write tables to staging →
@@ -89,13 +89,13 @@ public sealed class JobRunner
                 RowCounts = outputRows,
                 Files = files,
                 Stages = timings,
-                Facts = new SortedDictionary<string, object>(context.Facts, StringComparer.Ordinal),
+                Facts = ManifestFacts(context),
             };
             ct.ThrowIfCancellationRequested();
             publisher.Publish(staging, manifest);
             _logger.LogInformation("Published run {RunId} to {Output}: {Tables}", runId, _settings.Output.Path,
                 string.Join(", ", outputRows.Select(kv => $"{kv.Key} {kv.Value:N0} rows")));
-            return new RunResult(manifest, publisher.OutputDirectory);
+            return new RunResult(manifest, publisher.OutputDirectory, context);
         }
         catch
         {
@@ -103,6 +103,15 @@ public sealed class JobRunner
             TryDelete(staging);
             throw;
         }
+    }
+
+    /// <summary>The manifest's facts: the stages' counters and what their typed results list (<see cref="IManifestFacts"/>).</summary>
+    private static SortedDictionary<string, object> ManifestFacts(StageContext context)
+    {
+        var facts = new SortedDictionary<string, object>(context.Facts, StringComparer.Ordinal);
+        foreach (var result in context.Results.All.OfType<IManifestFacts>())
+            foreach (var (key, value) in result.ManifestFacts()) facts[key] = value;
+        return facts;
     }
 
     /// <summary>
@@ -193,8 +202,10 @@ public sealed class JobRunner
         _observer.StepFinished("validate_rows", context.InputChecks["total_rows"], checkWatch.Elapsed);
 
         var stages = _plan.Enabled(context);
-        // Render every stage's SQL before any stage runs: a feature the engine lacks fails here, naming the stage.
-        foreach (var stage in stages) _ = PlanWriter.Render(stage, context);
+        // Render every stage's SQL before any stage runs: a feature the engine lacks fails here, naming the stage. The
+        // rendering walks the steps as plan does (with plan's stand-ins), so it gets a context of its own.
+        var preflight = new StageContext(_settings, engine.Dialect, asOf, startedAt, context.HasItems, context.HasFollows) { InputChecks = context.InputChecks };
+        foreach (var stage in stages) _ = PlanWriter.Render(stage, preflight);
         var timings = new List<StageTiming> { new("validate_rows", context.InputChecks["total_rows"], Math.Round(checkWatch.Elapsed.TotalSeconds, 3)) };
         for (var i = 0; i < stages.Count; i++)
         {
@@ -277,17 +288,22 @@ public sealed class JobRunner
     /// <summary>The latest plausible event time: the default as_of, so a rerun on the same input is identical.</summary>
     private static async Task<DateTime> ResolveAsOfAsync(IEngine engine, DateTime startedAt, CancellationToken ct)
     {
-        var d = engine.Dialect;
-        var rows = await engine.QueryAsync(
-            $"""
+        var rows = await engine.QueryAsync(RenderAsOf(engine.Dialect, startedAt), ct);
+        return rows[0]["as_of"] is DateTime t
+            ? DateTime.SpecifyKind(t, DateTimeKind.Utc)
+            : throw new InputDataException("events: no row has a usable event time (all are null, before 1990 or in the future); set Affinity:AsOf or fix the event_time column.");
+    }
+
+    /// <summary>The query that resolves as_of when none is configured (plan prints it too).</summary>
+    public static string RenderAsOf(Core.Sql.ISqlDialect d, DateTime startedAt)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        return $"""
             SELECT max(event_time) AS as_of
             FROM {d.Quote(SourceTables.Events)}
             WHERE event_time >= {d.Timestamp(EventChecks.Earliest)}
                 AND event_time <= {d.Timestamp(startedAt)}
-            """, ct);
-        return rows[0]["as_of"] is DateTime t
-            ? DateTime.SpecifyKind(t, DateTimeKind.Utc)
-            : throw new InputDataException("events: no row has a usable event time (all are null, before 1990 or in the future); set Affinity:AsOf or fix the event_time column.");
+            """;
     }
 
     /// <summary>Identifies the input: each file's path (relative to its input), size and footer row count.</summary>

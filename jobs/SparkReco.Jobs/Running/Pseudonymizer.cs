@@ -22,11 +22,18 @@ public static class Pseudonymizer
     /// <summary>SHA-256's block size: keys are hashed down to or zero-padded up to it (RFC 2104).</summary>
     private const int BlockSize = 64;
 
+    /// <summary>The key table's shape: the only thing about the key that plan shows.</summary>
+    public static IReadOnlyList<(string Name, ColumnType Type)> KeySchema { get; } = [(InnerPad, ColumnType.Text), (OuterPad, ColumnType.Text)];
+
+    /// <summary>What plan prints for the key's registration (its shape; the value never appears in SQL text, plans or logs).</summary>
+    public static string DescribeKey(ISqlDialect d) =>
+        RegisterStep.Describe(d, KeyTable, KeySchema, "one row: the key's padded blocks (K xor ipad, K xor opad) in hex, made on the driver from SPARKRECO_PSEUDONYM_KEY", sessionOnly: true);
+
     /// <summary>Stores the key's padded blocks for this run in the engine as a one-row table (rows, never SQL text).</summary>
     public static Task StoreKeyAsync(IEngine engine, string key, CancellationToken ct)
     {
         var (inner, outer) = Pads(key);
-        return engine.WriteTableAsync(KeyTable, [(InnerPad, ColumnType.Text), (OuterPad, ColumnType.Text)], KeyRows(inner, outer), sessionOnly: true, ct);
+        return engine.WriteTableAsync(KeyTable, KeySchema, KeyRows(inner, outer), sessionOnly: true, ct);
     }
 
     /// <summary>K ⊕ ipad and K ⊕ opad in hex, K being the UTF-8 key (hashed when longer than a block) padded with zeros.</summary>

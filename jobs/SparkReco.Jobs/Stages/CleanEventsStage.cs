@@ -1,5 +1,4 @@
 using System.Globalization;
-using SparkReco.Core.Engine;
 using SparkReco.Core.Errors;
 using SparkReco.Core.Stages;
 
@@ -15,61 +14,52 @@ namespace SparkReco.Jobs.Stages;
 /// Only the de-duplicated events are materialised; clean_events is a view that removes the (few) bot
 /// users from them, so 10⁸ events are written to the engine's storage once, not twice.
 /// </remarks>
-public sealed class CleanEventsStage : IStage
+public sealed class CleanEventsStage : StepStage
 {
     public const string Valid = "events_valid";
     public const string Bots = "bot_users";
 
-    public string Name => "clean_events";
-    public string Description => "one row per distinct valid event in the window, bots removed";
-    public IReadOnlyList<string> Inputs => [SourceTables.Events];
-    public bool IsOutput => false;
-    public IReadOnlyList<string> OutputOrder => [];
+    public override string Name => "clean_events";
+    public override string Description => "one row per distinct valid event in the window, bots removed";
+    public override IReadOnlyList<string> Inputs => [SourceTables.Events];
 
     private static bool FiltersBots(StageContext c) => c.Settings.Clean.BotMaxEventsPerUser > 0;
 
-    public IEnumerable<string> RenderSql(StageContext c)
-    {
-        foreach (var sql in c.Dialect.Materialize(Valid, RenderValid(c))) yield return sql;
-        if (FiltersBots(c))
-            foreach (var sql in c.Dialect.Materialize(Bots, RenderBots(c))) yield return sql;
-        yield return c.Dialect.CreateView(Name, RenderClean(c));
-    }
-
-    public async Task<long> RunAsync(IEngine engine, StageContext c, CancellationToken ct)
+    public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
     {
         // The runner validates rows before any stage; a stage run on its own (tests, sub-plans) checks here.
-        var counts = c.InputChecks ?? await EventChecks.RunAsync(engine, c, c.Settings.Input.Events ?? "", ct);
-        var distinct = await engine.CreateTableAsync(Valid, RenderValid(c), ct);
-        long botUsers = 0, botEvents = 0;
+        if (c.InputChecks is null)
+            foreach (var step in EventChecks.Steps(c, c.Settings.Input.Events ?? "", counts => c.InputChecks = counts))
+                yield return step;
+        long distinct = 0, botUsers = 0, botEvents = 0;
+        yield return new MaterializeStep(Valid, RenderValid(c), rows => distinct = rows);
         if (FiltersBots(c))
         {
-            botUsers = await engine.CreateTableAsync(Bots, RenderBots(c), ct);
-            var sum = await engine.QueryAsync($"SELECT coalesce(sum(events), 0) AS n FROM {c.Q(Bots)}", ct);
-            botEvents = Convert.ToInt64(sum[0]["n"], CultureInfo.InvariantCulture);
+            yield return new MaterializeStep(Bots, RenderBots(c), rows => botUsers = rows);
+            yield return new QueryStep($"SELECT coalesce(sum(events), 0) AS n FROM {c.Q(Bots)}", rows => botEvents = Convert.ToInt64(rows[0]["n"], CultureInfo.InvariantCulture));
         }
-        await engine.ExecuteAsync(c.Dialect.CreateView(Name, RenderClean(c)), ct);
-
-        var clean = distinct - botEvents;
-        if (clean == 0)
+        yield return new ExecuteStep(c.Dialect.CreateView(Name, RenderClean(c)));
+        yield return new DriverStep("rows dropped per reason, from the validation counts and the rows kept", () =>
         {
-            // Publishing empty tables over the previous good output is never what a run is for.
-            var lookback = c.Settings.Clean.LookbackDays > 0 ? $" and Clean:LookbackDays = {c.Settings.Clean.LookbackDays}" : "";
-            throw new InputDataException(
-                $"events '{c.Settings.Input.Events}': no usable event falls in the window ending at as_of {c.AsOf:yyyy-MM-ddTHH:mm:ssZ}{lookback} " +
-                $"({counts["total_rows"]:N0} rows read, {counts["kept"]:N0} valid and inside the window{(botEvents > 0 ? ", the rest of the window are bots" : "")}). " +
-                "Set --as-of / Affinity:AsOf inside the data's time range (or leave it empty for the latest event time), or widen Clean:LookbackDays. Nothing was published.");
-        }
-        var dropped = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (reason, rows) in counts)
-            if (!EventChecks.Totals.Contains(reason) && rows > 0) dropped[reason] = rows;
-        if (counts["kept"] > distinct) dropped["duplicate"] = counts["kept"] - distinct;
-        if (botEvents > 0) dropped["bot"] = botEvents;
-        c.Facts["clean_events.rows_in"] = counts["total_rows"];
-        c.Facts["clean_events.rows_out"] = clean;
-        c.Facts["clean_events.dropped"] = dropped;
-        if (FiltersBots(c)) c.Facts["clean_events.bot_users"] = botUsers;
-        return clean;
+            var counts = c.InputChecks!;
+            var clean = distinct - botEvents;
+            if (clean == 0)
+            {
+                // Publishing empty tables over the previous good output is never what a run is for.
+                var lookback = c.Settings.Clean.LookbackDays > 0 ? $" and Clean:LookbackDays = {c.Settings.Clean.LookbackDays}" : "";
+                throw new InputDataException(
+                    $"events '{c.Settings.Input.Events}': no usable event falls in the window ending at as_of {c.AsOf:yyyy-MM-ddTHH:mm:ssZ}{lookback} " +
+                    $"({counts["total_rows"]:N0} rows read, {counts["kept"]:N0} valid and inside the window{(botEvents > 0 ? ", the rest of the window are bots" : "")}). " +
+                    "Set --as-of / Affinity:AsOf inside the data's time range (or leave it empty for the latest event time), or widen Clean:LookbackDays. Nothing was published.");
+            }
+            var dropped = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            foreach (var (reason, rows) in counts)
+                if (!EventChecks.Totals.Contains(reason) && rows > 0) dropped[reason] = rows;
+            if (counts["kept"] > distinct) dropped["duplicate"] = counts["kept"] - distinct;
+            if (botEvents > 0) dropped["bot"] = botEvents;
+            c.Results.Set(new CleaningFacts(counts["total_rows"], clean, dropped, FiltersBots(c) ? botUsers : null));
+            result.Rows = clean;
+        });
     }
 
     private static string RenderValid(StageContext c) =>

@@ -71,11 +71,35 @@ public static class EventChecks
         LIMIT 5
         """;
 
-    /// <summary>Counts every reason and applies the policies. Returns the counts (for facts and the validate report).</summary>
+    /// <summary>Counts every reason and applies the policies; returns the counts (for facts and the validate report).</summary>
     public static async Task<IReadOnlyDictionary<string, long>> RunAsync(IEngine engine, StageContext c, string eventsPath, CancellationToken ct)
     {
-        var row = (await engine.QueryAsync(RenderCounts(c), ct))[0];
-        var counts = row.ToDictionary(kv => kv.Key, kv => kv.Value is null ? 0L : Convert.ToInt64(kv.Value, CultureInfo.InvariantCulture), StringComparer.Ordinal);
+        IReadOnlyDictionary<string, long>? counts = null;
+        await StepWalker.RunAsync("", Steps(c, eventsPath, result => counts = result), engine, new StageRows(), c.Logger, ct);
+        return counts!;
+    }
+
+    /// <summary>
+    /// The checks as steps (<c>plan</c> prints them as the run's validate_rows): one counting scan; when unknown event types
+    /// fail the run, a second query names the most frequent ones. A failed check stops here; <paramref name="onCounts"/> hears the rest.
+    /// </summary>
+    public static IEnumerable<StageStep> Steps(StageContext c, string eventsPath, Action<IReadOnlyDictionary<string, long>> onCounts)
+    {
+        Dictionary<string, long>? counts = null;
+        yield return new QueryStep(RenderCounts(c), rows =>
+            counts = rows[0].ToDictionary(kv => kv.Key, kv => kv.Value is null ? 0L : Convert.ToInt64(kv.Value, CultureInfo.InvariantCulture), StringComparer.Ordinal));
+        if (counts is null) yield break; // plan: the data is not read, so nothing follows from the counts
+        IReadOnlyList<IReadOnlyDictionary<string, object?>> examples = [];
+        if (c.Settings.Clean.UnknownEventTypes == "fail" && counts["unknown_event_type"] > 0)
+            yield return new QueryStep(RenderUnknownTypes(c), rows => examples = rows);
+        var problems = Problems(c, eventsPath, counts, examples);
+        if (problems.Count > 0)
+            throw new InputDataException("Input events fail the row checks (nothing was written):" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)), problems);
+        onCounts(counts);
+    }
+
+    private static List<string> Problems(StageContext c, string eventsPath, Dictionary<string, long> counts, IReadOnlyList<IReadOnlyDictionary<string, object?>> examples)
+    {
         var columns = c.Settings.Input.Columns;
         var clean = c.Settings.Clean;
         var problems = new List<string>();
@@ -102,15 +126,11 @@ public static class EventChecks
 
         if (clean.UnknownEventTypes == "fail" && counts["unknown_event_type"] > 0)
         {
-            var examples = await engine.QueryAsync(RenderUnknownTypes(c), ct);
             var list = string.Join(", ", examples.Select(r => $"'{r["event_type"]}' ({Convert.ToInt64(r["n"], CultureInfo.InvariantCulture):N0})"));
             problems.Add(
                 $"events '{eventsPath}', column '{columns.EventType}': {counts["unknown_event_type"]:N0} rows have event types with no weight: {list}. " +
                 $"Known types: {string.Join(", ", c.Settings.Affinity.EventWeights.Keys)}. Add them under Affinity:EventWeights, or set Clean:UnknownEventTypes to \"drop\".");
         }
-
-        if (problems.Count > 0)
-            throw new InputDataException("Input events fail the row checks (nothing was written):" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)), problems);
-        return counts;
+        return problems;
     }
 }

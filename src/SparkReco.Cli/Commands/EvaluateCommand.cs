@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using SparkReco.Core.Errors;
 using SparkReco.Jobs;
 using SparkReco.Jobs.Evaluation;
+using SparkReco.Jobs.Reporting;
 using SparkReco.Jobs.Running;
 
 namespace SparkReco.Cli.Commands;
@@ -15,8 +15,6 @@ namespace SparkReco.Cli.Commands;
 /// </summary>
 public static class EvaluateCommand
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
     public static Command Create()
     {
         var options = new CommonOptions();
@@ -57,14 +55,14 @@ public static class EvaluateCommand
             var plan = JobPlan.Default().Through(EvaluationStage.Metrics);
             var context = await new JobRunner(settings, Engines.Factory(loggers), logger, plan: plan, artifacts: []).RunWithoutPublishingAsync(ct);
 
-            var metrics = (IReadOnlyDictionary<string, object>)context.Metrics["evaluation"];
+            var metrics = context.Results.Get<EvaluationMetrics>();
             Console.Out.Write(FormatTable(metrics, EvaluationSplit.Of(context)));
             if (parse.GetValue(options.Output) is { } output)
             {
                 Directory.CreateDirectory(output);
                 var path = Path.Combine(output, "metrics.json");
                 var runId = "evaluate-" + DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-                await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new { run_id = runId, as_of = context.AsOf, metrics = context.Metrics }, Json), ct);
+                await File.WriteAllTextAsync(path, MetricsArtifact.Serialize(runId, context.AsOf, context), ct);
                 Console.Out.WriteLine($"metrics written to {path}");
             }
             return ExitCodes.Success;
@@ -73,32 +71,25 @@ public static class EvaluateCommand
     }
 
     /// <summary>The metrics as a fixed-width table, one row per source.</summary>
-    public static string FormatTable(IReadOnlyDictionary<string, object> evaluation, EvaluationSplit splitFact)
+    public static string FormatTable(EvaluationMetrics evaluation, EvaluationSplit splitFact)
     {
         ArgumentNullException.ThrowIfNull(evaluation);
         ArgumentNullException.ThrowIfNull(splitFact);
-        var k = Convert.ToInt64(evaluation["k"], CultureInfo.InvariantCulture);
-        var sources = (IReadOnlyDictionary<string, object>)evaluation["sources"];
-        var split = splitFact.Description;
+        var k = evaluation.K;
         var text = new System.Text.StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Evaluation at K = {k} ({split}): {evaluation["test_users"]} test users, {evaluation["relevant_pairs"]} held-out items, {evaluation["catalogue_items"]} train items");
-        string[] columns = ["precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k", "hit_rate_at_k", "coverage_at_k", "mean_popularity"];
+        text.AppendLine(CultureInfo.InvariantCulture, $"Evaluation at K = {k} ({splitFact.Description}): {evaluation.TestUsers} test users, {evaluation.RelevantPairs} held-out items, {evaluation.CatalogueItems} train items");
         text.Append(CultureInfo.InvariantCulture, $"{"source",-9}");
-        foreach (var column in columns) text.Append(CultureInfo.InvariantCulture, $" {column.Replace("_at_k", $"@{k}", StringComparison.Ordinal),14}");
+        foreach (var (name, _) in RecommendationSection.Columns) text.Append(CultureInfo.InvariantCulture, $" {name.Replace("_at_k", $"@{k}", StringComparison.Ordinal),14}");
         text.AppendLine();
         double? history = null;
         foreach (var source in EvaluationStage.Sources)
         {
-            if (!sources.TryGetValue(source, out var value)) continue;
-            var figures = (IReadOnlyDictionary<string, object>)value;
+            if (!evaluation.Sources.TryGetValue(source, out var figures)) continue;
             text.Append(CultureInfo.InvariantCulture, $"{source,-9}");
-            foreach (var column in columns)
-            {
-                var number = figures.TryGetValue(column, out var v) ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : double.NaN;
-                text.Append(CultureInfo.InvariantCulture, $" {number,14:0.0000}");
-            }
+            foreach (var (_, value) in RecommendationSection.Columns)
+                text.Append(CultureInfo.InvariantCulture, $" {value(figures) ?? double.NaN,14:0.0000}");
             text.AppendLine();
-            if (figures.TryGetValue("history_mean_popularity", out var h)) history = Convert.ToDouble(h, CultureInfo.InvariantCulture);
+            history = figures.HistoryMeanPopularity ?? history;
         }
         if (history is { } hp) text.AppendLine(CultureInfo.InvariantCulture, $"mean popularity of the test users' train items: {hp:0.0000}");
         return text.ToString();

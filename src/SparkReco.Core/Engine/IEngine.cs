@@ -4,7 +4,10 @@ namespace SparkReco.Core.Engine;
 
 /// <summary>
 /// An engine runs the job's SQL where the data lives. The driver only ever pulls small results
-/// (counts, samples, model inputs) through <see cref="QueryAsync"/>.
+/// (counts, samples, model inputs) through <see cref="QueryAsync"/>, and hands small driver-made tables (centroids,
+/// weights, profiles, the pseudonymisation key) over as rows through <see cref="WriteTableAsync(string, IReadOnlyList{ValueTuple{string, ColumnType}}, IAsyncEnumerable{ColumnTable}, bool, CancellationToken)"/>,
+/// never as values in SQL text. Every failure of a statement surfaces as <see cref="Errors.EngineException"/> (transient
+/// flag, error class, SQL state), whichever engine ran it.
 /// </summary>
 public interface IEngine : IAsyncDisposable
 {
@@ -17,12 +20,6 @@ public interface IEngine : IAsyncDisposable
 
     /// <summary>Runs a statement with no result (DDL, views).</summary>
     Task ExecuteAsync(string sql, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Runs a statement with bound string parameters (written <c>ISqlDialect.Parameter(name)</c> in the SQL),
-    /// so secrets such as the pseudonymisation key never appear in SQL text or logs.
-    /// </summary>
-    Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken);
 
     /// <summary>Column names of a table, in order (DuckDB's DESCRIBE says column_name, Spark's col_name).</summary>
     async Task<IReadOnlyList<string>> ColumnsAsync(string table, CancellationToken cancellationToken)

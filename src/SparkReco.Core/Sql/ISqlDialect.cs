@@ -97,9 +97,9 @@ public interface ISqlDialect
     string ArgMax(string key, string value);
 
     /// <summary>
-    /// A named parameter marker bound by <c>IEngine.ExecuteAsync(sql, parameters, …)</c>. Needs
-    /// <see cref="SqlFeature.ParameterMarkers"/>: Spark refuses markers in view bodies and <c>CACHE TABLE</c>, which is
-    /// every statement it materialises, so small driver-made values travel as rows (<c>IEngine.WriteTableAsync</c>).
+    /// A named parameter marker. Needs <see cref="SqlFeature.ParameterMarkers"/>: Spark refuses markers in view bodies and
+    /// <c>CACHE TABLE</c>, which is every statement it materialises, so no stage uses one: small driver-made values travel
+    /// as rows (<c>IEngine.WriteTableAsync</c>).
     /// </summary>
     string Parameter(string name);
 }

@@ -8,7 +8,9 @@ namespace SparkReco.Core.Stages;
 
 /// <summary>
 /// A named step of the job: reads named tables, produces one table. Most stages are one SQL
-/// statement (<see cref="SqlStage"/>); model stages fit on the driver and then run SQL.
+/// statement (<see cref="SqlStage"/>); stages with several steps (samples pulled to the driver, fits,
+/// driver-made tables registered as rows) are <see cref="StepStage"/>s, whose <see cref="RenderSql"/> and
+/// <see cref="RunAsync"/> walk the same steps.
 /// </summary>
 public interface IStage
 {
@@ -82,6 +84,23 @@ public sealed class StageContext
         HasFollows = hasFollows;
     }
 
+    /// <summary>
+    /// The same run seen from another reference time (the evaluation's train model is built as of its cutoff): everything
+    /// stages hand on (results, facts, metrics, in-process tables) is shared, so nodes of either time read each other's.
+    /// </summary>
+    public StageContext WithAsOf(DateTime asOf) =>
+        asOf == AsOf ? this : new StageContext(Settings, Dialect, asOf, StartedAt, HasItems, HasFollows, this);
+
+    private StageContext(JobSettings settings, ISqlDialect dialect, DateTime asOf, DateTime startedAt, bool hasItems, bool hasFollows, StageContext shared)
+        : this(settings, dialect, asOf, startedAt, hasItems, hasFollows)
+    {
+        Logger = shared.Logger;
+        InputChecks = shared.InputChecks;
+        Results = shared.Results;
+        InProcessTables = shared.InProcessTables;
+        Facts = shared.Facts;
+    }
+
     public JobSettings Settings { get; }
     public ISqlDialect Dialect { get; }
 
@@ -100,18 +119,43 @@ public sealed class StageContext
     /// </summary>
     public IDictionary<string, object> InProcessTables { get; } = new Dictionary<string, object>(StringComparer.Ordinal);
 
+    /// <summary>Typed results stages hand to later stages and to report sections (the feature set, a fit, the evaluation's figures).</summary>
+    public StageResults Results { get; } = new();
+
     /// <summary>Where stages log what they decide (work estimates, kernel or SQL); the runner sets the run's logger.</summary>
     public ILogger Logger { get; set; } = NullLogger.Instance;
 
     /// <summary>Row-check counts per reason, computed once before any stage runs (input validation).</summary>
     public IReadOnlyDictionary<string, long>? InputChecks { get; set; }
 
-    /// <summary>Facts stages report for the manifest and report (e.g. rows dropped per reason).</summary>
+    /// <summary>
+    /// Counters for the manifest that no later stage or report section reads by type (e.g. a stage's timings, the CF stages'
+    /// pair counts), by dotted key. What a report section reads is a typed result in <see cref="Results"/>.
+    /// </summary>
     public IDictionary<string, object> Facts { get; } = new SortedDictionary<string, object>(StringComparer.Ordinal);
-
-    /// <summary>Quality figures for metrics.json, one entry per producer (e.g. "evaluation", "propensity"). Must serialise as JSON.</summary>
-    public IDictionary<string, object> Metrics { get; } = new SortedDictionary<string, object>(StringComparer.Ordinal);
 
     /// <summary>Shorthand for <c>Dialect.Quote</c>, which stage SQL uses constantly.</summary>
     public string Q(string identifier) => Dialect.Quote(identifier);
+}
+
+/// <summary>Typed results of a run, one object per type: what a stage produced for later stages and for the report.</summary>
+public sealed class StageResults
+{
+    private readonly Dictionary<Type, object> _byType = [];
+
+    public void Set<T>(T value) where T : class => _byType[typeof(T)] = value ?? throw new ArgumentNullException(nameof(value));
+
+    public T? Find<T>() where T : class => _byType.TryGetValue(typeof(T), out var value) ? (T)value : null;
+
+    public T Get<T>() where T : class =>
+        Find<T>() ?? throw new InvalidOperationException($"No {typeof(T).Name} yet: the stage that produces it has not run.");
+
+    /// <summary>Every result, for the manifest (<see cref="IManifestFacts"/>).</summary>
+    public IEnumerable<object> All => _byType.Values;
+}
+
+/// <summary>A typed result that also lists itself among the manifest's facts (dotted keys, e.g. <c>clean_events.rows_in</c>).</summary>
+public interface IManifestFacts
+{
+    IEnumerable<KeyValuePair<string, object>> ManifestFacts();
 }

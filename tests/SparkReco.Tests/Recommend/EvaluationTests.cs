@@ -56,7 +56,7 @@ public sealed class EvaluationTests
     {
         var h = await OpenAsync([], settings ?? Settings);
         await CreateCleanEventsAsync(h, events);
-        await h.RunAsync([new AffinityStage(), .. CfStages(), new EvaluationStage()]);
+        await h.RunAsync([new AffinityStage(), .. CfStages(), .. EvaluationStages.All()]);
         return h;
     }
 
@@ -130,9 +130,9 @@ public sealed class EvaluationTests
             Assert.Equal(historyPopularity, D(row["history_mean_popularity"]), 9);
         }
 
-        var evaluation = (IReadOnlyDictionary<string, object>)h.Context.Metrics["evaluation"];
-        Assert.Equal((long)relevant.Count, evaluation["relevant_pairs"]);
-        Assert.Equal(4, ((IReadOnlyDictionary<string, object>)evaluation["sources"]).Count);
+        var evaluation = h.Context.Results.Get<EvaluationMetrics>();
+        Assert.Equal(relevant.Count, evaluation.RelevantPairs);
+        Assert.Equal(4, evaluation.Sources.Count);
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public sealed class EvaluationTests
         await using var h = await OpenAsync([], Settings);
         await CreateCleanEventsAsync(h, events);
         await h.RunAsync([new AffinityStage(), .. CfStages()]);
-        var e = await Assert.ThrowsAsync<SparkReco.Core.Errors.InputDataException>(() => new EvaluationStage().RunAsync(h.Engine, h.Context, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<SparkReco.Core.Errors.InputDataException>(() => h.RunAsync(EvaluationStages.All()));
         Assert.Contains("raise Evaluation:TestDays", e.Message, StringComparison.Ordinal);
     }
 
@@ -189,7 +189,7 @@ public sealed class EvaluationTests
     public async Task Plan_sql_of_the_evaluation_names_every_train_table()
     {
         await using var h = await OpenAsync([], Settings);
-        var sql = string.Join("\n", new EvaluationStage().RenderSql(h.Context));
+        var sql = string.Join("\n", EvaluationStages.All().SelectMany(s => s.RenderSql(h.Context)));
         foreach (var table in new[] { "eval_train_clean_events", "eval_train_affinity", "eval_train_cf_users", "eval_train_cf_items", "eval_train_cf_item_similarity", "eval_train_cf_user_neighbors", "eval_relevant", "eval_metrics" })
             Assert.Contains($"CREATE OR REPLACE TABLE \"{table}\"", sql, StringComparison.Ordinal);
         Assert.DoesNotContain("FROM \"affinity\"", sql, StringComparison.Ordinal);
@@ -213,9 +213,9 @@ public sealed class EvaluationTests
         Assert.InRange(test.Count / (double)pairs.Count, 0.15, 0.35);
         Assert.True(test.Select(p => p.Item1).Distinct().Count() > 20, "most users get held-out items");
 
-        var evaluation = (IReadOnlyDictionary<string, object>)h.Context.Metrics["evaluation"];
-        Assert.Equal("random", evaluation["mode"]);
-        Assert.Equal(0.25, evaluation["test_fraction"]);
+        var evaluation = h.Context.Results.Get<EvaluationMetrics>();
+        Assert.Equal("random", evaluation.Mode);
+        Assert.Equal(0.25, evaluation.TestFraction);
 
         // The split is a function of (seed, user, item) alone: the same again, and another seed moves pairs.
         await using var again = await RunEvaluationAsync(events, settings);

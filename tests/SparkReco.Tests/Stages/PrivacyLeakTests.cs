@@ -45,6 +45,19 @@ public sealed class PrivacyLeakTests : IDisposable
     }
 
     [Fact]
+    public async Task Plan_with_pseudonyms_shows_the_key_table_by_its_shape_never_its_value()
+    {
+        var data = PlantedCommunities.Generate([12, 12, 12], seed: 4);
+        await data.WriteAsync(_dir.Path);
+        var plan = await CliRunner.RunAsync(["plan", .. RunArgs(_dir.Combine("out"))[1..]]);
+        Assert.True(plan.ExitCode == ExitCodes.Success, plan.Error);
+        Assert.Contains("-- register driver-made table pseudonym_key (inner_pad VARCHAR, outer_pad VARCHAR), session only as rows: ", plan.Out);
+        var (inner, outer) = Pseudonymizer.Pads(Key);
+        foreach (var secret in new[] { Key, inner, outer })
+            Assert.DoesNotContain(secret, plan.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verbose_run_with_pseudonyms_leaks_no_raw_id_or_key_to_outputs_or_logs()
     {
         var data = PlantedCommunities.Generate([12, 12, 12], seed: 4);

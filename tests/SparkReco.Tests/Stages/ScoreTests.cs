@@ -38,8 +38,8 @@ public sealed class ScoreTests(ITestOutputHelper output) : IDisposable
         var fit = scores.LastFit!;
 
         // Every user's as_of features, standardised with the model's own statistics, through ML.NET …
-        var rows = await h.QueryAsync($"SELECT user_id, {fit.Standardisation.ZColumns(h.Context)} FROM user_features ORDER BY user_id");
-        var vectors = rows.Select(fit.Standardisation.Vector).ToList();
+        var rows = await h.QueryAsync($"SELECT f.user_id, {fit.Standardised.ZColumns(h.Context, "f.")} FROM user_features AS f {fit.Standardised.Join(h.Context)} ORDER BY f.user_id");
+        var vectors = rows.Select(fit.Standardised.Vector).ToList();
         var expected = fit.Model.PredictProbabilities(vectors);
         // ML.NET's own predicted class names (through its key-to-value map) pin down the class order of the exported weights.
         var predictedClasses = fit.Model.PredictClasses(vectors);
@@ -61,7 +61,7 @@ public sealed class ScoreTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(predictedClasses[i], best);
         }
         output.WriteLine($"max |SQL - ML.NET| = {maxDifference:E2} over {rows.Count} users x {fit.Model.Classes.Count} classes");
-        Assert.True((double)((IDictionary<string, object>)h.Context.Metrics["propensity"])["sql_vs_mlnet_max_abs_diff"] <= 1e-5);
+        Assert.True(h.Context.Results.Get<PropensityMetrics>().SqlVsMlnetMaxAbsDiff <= 1e-5);
         Assert.True(maxDifference <= 1e-5, $"max |SQL − ML.NET| = {maxDifference:E2}");
     }
 
@@ -70,14 +70,13 @@ public sealed class ScoreTests(ITestOutputHelper output) : IDisposable
     {
         var scores = new UserScoresStage();
         await using var h = await RunAsync(scores);
-        var metrics = (IDictionary<string, object>)h.Context.Metrics["propensity"];
-        double M(string key) => Convert.ToDouble(metrics[key], CultureInfo.InvariantCulture);
-        output.WriteLine(string.Join("; ", metrics.Where(kv => kv.Value is not System.Collections.IEnumerable || kv.Value is string).Select(kv => $"{kv.Key}={kv.Value}")));
+        var m = h.Context.Results.Get<PropensityMetrics>();
+        output.WriteLine($"hold-out {m.HoldoutUsers}: log-loss {m.HoldoutLogLoss} (prior {m.BaselinePriorLogLoss}, majority {m.BaselineMajorityLogLoss}); accuracy {m.HoldoutAccuracy} (majority {m.BaselineMajorityAccuracy})");
 
-        Assert.True(M("holdout_users") > 10, "hold-out too small");
-        Assert.True(M("holdout_log_loss") < M("baseline_prior_log_loss"), $"log-loss {M("holdout_log_loss")} vs prior {M("baseline_prior_log_loss")}");
-        Assert.True(M("holdout_accuracy") > M("baseline_majority_accuracy"), $"accuracy {M("holdout_accuracy")} vs majority {M("baseline_majority_accuracy")}");
-        Assert.True(M("baseline_majority_log_loss") > M("baseline_prior_log_loss"));
+        Assert.True(m.HoldoutUsers > 10, "hold-out too small");
+        Assert.True(m.HoldoutLogLoss < m.BaselinePriorLogLoss, $"log-loss {m.HoldoutLogLoss} vs prior {m.BaselinePriorLogLoss}");
+        Assert.True(m.HoldoutAccuracy > m.BaselineMajorityAccuracy, $"accuracy {m.HoldoutAccuracy} vs majority {m.BaselineMajorityAccuracy}");
+        Assert.True(m.BaselineMajorityLogLoss > m.BaselinePriorLogLoss);
     }
 
     [Fact]
@@ -102,8 +101,8 @@ public sealed class ScoreTests(ITestOutputHelper output) : IDisposable
             ["Scores:HorizonDays"] = "7",
             ["Features:MaxCategories"] = "2",
         });
-        await h.RunAsync(new CleanEventsStage());
-        var spec = await FeatureSpec.DiscoverAsync(h.Engine, h.Context, CancellationToken.None);
+        await h.RunAsync(new CleanEventsStage(), new UserFeaturesStage());
+        var spec = h.Context.Results.Get<FeatureSpec>();
         Assert.Equal(["A", "B"], spec.Categories);
         var labels = (await h.QueryAsync(UserScoresStage.RenderLabels(h.Context, spec))).ToDictionary(r => (string)r["user_id"]!, r => (string)r["label"]!);
         Assert.Equal(new Dictionary<string, string> { ["u1"] = "B", ["u3"] = UserScoresStage.OtherClass, ["u4"] = "A" }, labels);

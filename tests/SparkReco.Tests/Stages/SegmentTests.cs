@@ -46,7 +46,7 @@ public sealed class SegmentTests(ITestOutputHelper output) : IDisposable
         var assigned = await SegmentsAsync(h);
         var users = data.Community.Keys.Order(StringComparer.Ordinal).ToList();
         var ari = ClusteringMetrics.AdjustedRandIndex(users.Select(u => data.Community[u]).ToList(), users.Select(u => assigned[u]).ToList());
-        output.WriteLine($"ARI {ari:F3}, k = {segments.LastFit!.Model.K}, silhouettes {string.Join(", ", segments.LastFit.SilhouetteByK)}; metrics {System.Text.Json.JsonSerializer.Serialize(h.Context.Metrics["segments"])}");
+        output.WriteLine($"ARI {ari:F3}, k = {segments.LastFit!.Model.K}, silhouettes {string.Join(", ", segments.LastFit.SilhouetteByK)}; metrics {h.Context.Results.Get<SegmentMetrics>()}");
         Assert.True(ari >= 0.8, $"ARI {ari:F3} with k = {segments.LastFit!.Model.K}; silhouettes {string.Join(", ", segments.LastFit.SilhouetteByK)}");
         Assert.True(segments.LastFit!.Model.K == 4, $"k = {segments.LastFit.Model.K}, ARI {ari:F3}; silhouettes {string.Join(", ", segments.LastFit.SilhouetteByK)}");
     }
@@ -67,7 +67,7 @@ public sealed class SegmentTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(5, fit.Model.K);
         for (var i = 0; i < fit.SampleUsers.Count; i++)
             Assert.True(predicted[i] == assigned[fit.SampleUsers[i]], $"user {fit.SampleUsers[i]}: ML.NET {predicted[i]}, SQL {assigned[fit.SampleUsers[i]]}");
-        Assert.Equal(1.0, ((IDictionary<string, object>)h.Context.Metrics["segments"])["sql_vs_mlnet_sample_agreement"]);
+        Assert.Equal(1.0, h.Context.Results.Get<SegmentMetrics>().SqlVsMlnetSampleAgreement);
 
         // The distance column is the Euclidean distance to the assigned centroid in standardised space.
         var distances = (await h.QueryAsync("SELECT user_id, distance FROM segments")).ToDictionary(r => (string)r["user_id"]!, r => (double)r["distance"]!);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 
 namespace SparkReco.Jobs.Stages.Modelling;
@@ -74,21 +73,13 @@ public sealed class FeatureSpec
 
     public static string CategoryColumn(int index) => $"cat{index.ToString("00", CultureInfo.InvariantCulture)}_share";
 
-    /// <summary>Discovers the categories from the data (needs clean_events and, with items, items_source).</summary>
-    public static async Task<FeatureSpec> DiscoverAsync(IEngine engine, StageContext c, CancellationToken ct)
-    {
-        var categories = new List<string>();
-        if (c.HasItems)
-        {
-            var rows = await engine.QueryAsync(RenderTopCategories(c), ct);
-            categories.AddRange(rows.Select(r => Convert.ToString(r["category"], CultureInfo.InvariantCulture)!));
-        }
-        return new FeatureSpec([.. c.Settings.Affinity.EventWeights.Keys], categories, c.HasItems, c.HasFollows);
-    }
+    /// <summary>The feature set of this run, given the item categories that get a column (from <see cref="RenderTopCategories"/>).</summary>
+    public static FeatureSpec For(StageContext c, IReadOnlyList<string> categories) =>
+        new([.. c.Settings.Affinity.EventWeights.Keys], c.HasItems ? categories : [], c.HasItems, c.HasFollows);
 
-    /// <summary>A stand-in for <c>plan</c>, where the data (hence the categories) is not read: two example categories.</summary>
-    public static FeatureSpec ForPlan(StageContext c) =>
-        new([.. c.Settings.Affinity.EventWeights.Keys], c.HasItems ? ["<category 1>", "<category 2>"] : [], c.HasItems, c.HasFollows);
+    /// <summary>What <c>plan</c>, which reads no data, takes <see cref="RenderTopCategories"/> to answer: two example categories.</summary>
+    public static IReadOnlyList<IReadOnlyDictionary<string, object?>> PlanCategories { get; } =
+        [new Dictionary<string, object?> { ["category"] = "<category 1>" }, new Dictionary<string, object?> { ["category"] = "<category 2>" }];
 
     public static string RenderItemCategories(StageContext c) =>
         $"""

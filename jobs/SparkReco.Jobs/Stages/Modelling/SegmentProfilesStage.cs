@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 
@@ -11,39 +10,66 @@ namespace SparkReco.Jobs.Stages.Modelling;
 /// run in the engine; only k rows come back. Segments with fewer than Privacy:KAnonymity users are
 /// merged into one "other" row (segment −1), itself withheld when still too small; counts go to the manifest.
 /// </summary>
-public sealed class SegmentProfilesStage : IStage
+public sealed class SegmentProfilesStage : StepStage
 {
     public const string Table = "segment_profiles";
+    public const string GroupsTable = "segment_groups";
     public const long Other = -1;
 
-    public string Name => Table;
-    public string Description => "one row per reported segment (−1 = small segments merged): size, event mix, lifts, mean features, label";
-    public IReadOnlyList<string> Inputs => [SegmentsStage.Table, UserFeaturesStage.Table, "clean_events"];
-    public bool IsOutput => true;
-    public IReadOnlyList<string> OutputOrder => ["segment"];
+    public override string Name => Table;
+    public override string Description => "one row per reported segment (−1 = small segments merged): size, event mix, lifts, mean features, label";
+    public override IReadOnlyList<string> Inputs => [SegmentsStage.Table, UserFeaturesStage.Table, "clean_events"];
+    public override bool IsOutput => true;
+    public override IReadOnlyList<string> OutputOrder => ["segment"];
 
-    public bool IsEnabled(StageContext context) => context.Settings.Segments.Enabled;
+    public override bool IsEnabled(StageContext context) => context.Settings.Segments.Enabled;
 
-    public IEnumerable<string> RenderSql(StageContext c)
+    public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
     {
-        var group = Group(c, []);
-        var sql = new List<string> { RenderSizes(c), RenderMeans(c, group, ["log_events", "recency_days"]), RenderEventMix(c, group) };
-        if (c.HasItems) sql.Add(RenderCategories(c, group));
-        sql.Add(RenderItems(c, group));
-        // The run writes one row per reported segment from these small results (labels derived on the driver); the plan
-        // shows the statement with no profiles, i.e. with the table's columns and types.
-        var features = FeatureSpec.ForPlan(c).Columns.Select(f => f.Name).ToList();
-        var table = c.Dialect.Materialize(Name, RenderTable(c, features, [])).ToList();
-        table[0] = "-- the table is then written from these k small results (one SELECT of literals per reported segment, labels derived on the driver):\n" + table[0];
-        sql.AddRange(table);
-        return sql;
+        var k = c.Settings.Privacy.KAnonymity;
+        var features = c.Results.Get<FeatureSpec>().Columns.Select(f => f.Name).ToList();
+        Dictionary<long, long> sizes = [];
+        List<long> small = [];
+        yield return new QueryStep(RenderSizes(c), rows =>
+        {
+            sizes = rows.ToDictionary(r => Long(r["segment"]), r => Long(r["users"]));
+            small = sizes.Where(kv => kv.Value < k).Select(kv => kv.Key).Order().ToList();
+        });
+        // Which group each segment is reported in travels as rows, so the aggregates below are the same SQL on every run.
+        yield return new RegisterStep(GroupsTable, [("segment", ColumnType.Int64Bit), ("grp", ColumnType.Int64Bit)],
+            "one row per segment: the group it is reported in, its own id or -1 when it has fewer than Privacy:KAnonymity users",
+            () =>
+            {
+                var segments = sizes.Keys.Order().ToArray();
+                return new ColumnTable(segments.Length,
+                    [Column.Of("segment", segments), Column.Of("grp", segments.Select(s => small.Contains(s) ? Other : s).ToArray())]);
+            });
+
+        Dictionary<long, double[]> means = [];
+        yield return new QueryStep(RenderMeans(c, features), rows => means = rows.ToDictionary(r => Long(r["grp"]), r => features.Select((_, i) => Double(r[$"f{i}"])).ToArray()));
+        Dictionary<long, Dictionary<string, long>> mix = [], categories = [];
+        yield return new QueryStep(RenderEventMix(c), rows => mix = Counts(rows, "event_type"));
+        if (c.HasItems) yield return new QueryStep(RenderCategories(c), rows => categories = Counts(rows, "category"));
+        Dictionary<long, List<(string Item, double Lift)>> items = [];
+        yield return new QueryStep(RenderItems(c), rows => items = rows
+            .GroupBy(r => Long(r["grp"]))
+            .ToDictionary(g => g.Key, g => g.Select(r => (Item: Convert.ToString(r["item_id"], CultureInfo.InvariantCulture)!, Lift: Double(r["lift"]))).ToList()));
+
+        List<Profile> profiles = [];
+        yield return new DriverStep("one profile per reported segment from these results: shares, lifts and a label", () =>
+        {
+            profiles = Profiles(c, features, sizes, small, means, mix, categories, items);
+            var otherUsers = small.Sum(s => sizes[s]);
+            c.Results.Set(new ProfileFacts(k, small.Count, otherUsers, small.Count == 0 ? "none" : otherUsers < k ? "withheld" : "reported"));
+        });
+        yield return new RegisterStep(Name, Schema(features),
+            "one row per reported segment (-1 = segments below k-anonymity, merged): size, event mix, lifts, mean features and label",
+            () => Rows(profiles, features));
     }
 
-    /// <summary>The reported group of a user: its segment, or −1 when the segment is below k-anonymity.</summary>
-    private static string Group(StageContext c, List<long> small, string qualifier = "s.") =>
-        small.Count == 0
-            ? $"{qualifier}segment"
-            : $"CASE WHEN {qualifier}segment IN ({string.Join(", ", small.Select(c.Dialect.Literal))}) THEN {c.Dialect.Literal(Other)} ELSE {qualifier}segment END";
+    /// <summary>The reported group of a user's segment, from the registered groups (alias g).</summary>
+    private static string GroupJoin(StageContext c, string segments = "s") =>
+        $"JOIN {c.Q(GroupsTable)} AS g\n    ON g.segment = {segments}.segment";
 
     private static string RenderSizes(StageContext c) =>
         $"""
@@ -56,67 +82,72 @@ public sealed class SegmentProfilesStage : IStage
         ORDER BY segment
         """;
 
-    private static string RenderMeans(StageContext c, string group, IReadOnlyList<string> features) =>
+    private static string RenderMeans(StageContext c, IReadOnlyList<string> features) =>
         $"""
         -- mean features per reported segment
         SELECT
-            {group} AS grp,
+            g.grp,
             count(*) AS users,
             {string.Join(",\n    ", features.Select((f, i) => $"{c.Dialect.ExactAvg("f." + c.Q(f))} AS f{i}"))}
         FROM {c.Q(SegmentsStage.Table)} AS s
+        {GroupJoin(c)}
         JOIN {c.Q(UserFeaturesStage.Table)} AS f
             ON f.user_id = s.user_id
-        GROUP BY {group}
+        GROUP BY g.grp
         """;
 
-    private static string RenderEventMix(StageContext c, string group) =>
+    private static string RenderEventMix(StageContext c) =>
         $"""
         -- events per reported segment and event type
         SELECT
-            {group} AS grp,
+            g.grp,
             e.event_type,
             count(*) AS events
         FROM {c.Q("clean_events")} AS e
         JOIN {c.Q(SegmentsStage.Table)} AS s
             ON s.user_id = e.user_id
+        {GroupJoin(c)}
         GROUP BY
-            {group},
+            g.grp,
             e.event_type
         """;
 
-    private static string RenderCategories(StageContext c, string group) =>
+    private static string RenderCategories(StageContext c) =>
         $"""
         -- events per reported segment and item category
         SELECT
-            {group} AS grp,
+            g.grp,
             ic.category,
             count(*) AS events
         FROM {c.Q("clean_events")} AS e
         JOIN {c.Q(SegmentsStage.Table)} AS s
             ON s.user_id = e.user_id
+        {GroupJoin(c)}
         JOIN (
         {FeatureSpec.Indent(FeatureSpec.RenderItemCategories(c), 1)}
         ) AS ic
             ON ic.item_id = e.item_id
         GROUP BY
-            {group},
+            g.grp,
             ic.category
         """;
 
     /// <summary>Top items per reported segment by lift; an item needs at least k distinct users of the segment, so no list points at a few people.</summary>
-    private static string RenderItems(StageContext c, string group)
+    private static string RenderItems(StageContext c)
     {
         var d = c.Dialect;
         return $"""
             -- top items per reported segment by lift = (share of the segment's events) / (share of all events)
             WITH segment_events AS (
                 SELECT
-                    {group} AS grp,
+                    g.grp,
                     e.user_id,
                     e.item_id
                 FROM {c.Q("clean_events")} AS e
                 JOIN {c.Q(SegmentsStage.Table)} AS s
                     ON s.user_id = e.user_id
+                JOIN {c.Q(GroupsTable)} AS g
+                    ON g.segment = s.segment
             ),
             segment_totals AS (
                 SELECT grp, count(*) AS n FROM segment_events GROUP BY grp
@@ -173,18 +204,12 @@ public sealed class SegmentProfilesStage : IStage
             """;
     }
 
-    public async Task<long> RunAsync(IEngine engine, StageContext c, CancellationToken ct)
+    private static List<Profile> Profiles(StageContext c, List<string> features, Dictionary<long, long> sizes, List<long> small,
+        Dictionary<long, double[]> means, Dictionary<long, Dictionary<string, long>> mix, Dictionary<long, Dictionary<string, long>> categories,
+        Dictionary<long, List<(string Item, double Lift)>> items)
     {
-        var k = c.Settings.Privacy.KAnonymity;
-        var sizes = (await engine.QueryAsync(RenderSizes(c), ct)).ToDictionary(r => Long(r["segment"]), r => Long(r["users"]));
-        var small = sizes.Where(kv => kv.Value < k).Select(kv => kv.Key).Order().ToList();
         var otherUsers = small.Sum(s => sizes[s]);
-        var withheldOther = small.Count > 0 && otherUsers < k;
-        var group = Group(c, small);
-
-        var features = (await engine.ColumnsAsync(UserFeaturesStage.Table, ct)).Where(n => n != "user_id").ToList();
-        var means = (await engine.QueryAsync(RenderMeans(c, group, features), ct))
-            .ToDictionary(r => Long(r["grp"]), r => features.Select((_, i) => Double(r[$"f{i}"])).ToArray());
+        var withheldOther = small.Count > 0 && otherUsers < c.Settings.Privacy.KAnonymity;
         var population = new double[features.Count];
         var totalUsers = sizes.Values.Sum();
         foreach (var (grp, values) in means)
@@ -192,12 +217,6 @@ public sealed class SegmentProfilesStage : IStage
             var users = grp == Other ? otherUsers : sizes[grp];
             for (var i = 0; i < features.Count; i++) population[i] += values[i] * users / Math.Max(1, totalUsers);
         }
-
-        var mix = Counts(await engine.QueryAsync(RenderEventMix(c, group), ct), "event_type");
-        var categories = c.HasItems ? Counts(await engine.QueryAsync(RenderCategories(c, group), ct), "category") : [];
-        var items = (await engine.QueryAsync(RenderItems(c, group), ct))
-            .GroupBy(r => Long(r["grp"]))
-            .ToDictionary(g => g.Key, g => g.Select(r => (Item: Convert.ToString(r["item_id"], CultureInfo.InvariantCulture)!, Lift: Double(r["lift"]))).ToList());
 
         var mixTotals = Totals(mix);
         var categoryTotals = Totals(categories);
@@ -222,37 +241,38 @@ public sealed class SegmentProfilesStage : IStage
                 string.Join(", ", (items.GetValueOrDefault(grp) ?? []).Select(x => $"{x.Item} ×{x.Lift.ToString("0.0", CultureInfo.InvariantCulture)}")),
                 means[grp]));
         }
-
-        c.Facts["segment_profiles.k_anonymity"] = k;
-        c.Facts["segment_profiles.suppressed_segments"] = small.Count;
-        c.Facts["segment_profiles.suppressed_users"] = otherUsers;
-        c.Facts["segment_profiles.other_row"] = small.Count == 0 ? "none" : withheldOther ? "withheld" : "reported";
-        return await engine.CreateTableAsync(Name, RenderTable(c, features, profiles), ct);
+        return profiles;
     }
 
     private sealed record Profile(long Segment, string Label, long Users, double Share, double EventsPerUser, string EventMix, string TopCategories, string TopItems, double[] Means);
 
-    private static string RenderTable(StageContext c, IReadOnlyList<string> features, IReadOnlyList<Profile> profiles)
-    {
-        var d = c.Dialect;
-        string Row(Profile? p) =>
-            "SELECT\n    " + string.Join(",\n    ", new[]
-            {
-                $"CAST({(p is null ? "NULL" : d.Literal(p.Segment))} AS BIGINT) AS segment",
-                $"{(p is null ? d.CastString("NULL") : d.Literal(p.Label))} AS label",
-                $"CAST({(p is null ? "NULL" : d.Literal(p.Users))} AS BIGINT) AS users",
-                $"{(p is null ? "CAST(NULL AS DOUBLE)" : d.Literal(p.Share))} AS share",
-                $"{(p is null ? "CAST(NULL AS DOUBLE)" : d.Literal(p.EventsPerUser))} AS events_per_user",
-                $"{(p is null ? d.CastString("NULL") : d.Literal(p.EventMix))} AS event_mix",
-                $"{(p is null ? d.CastString("NULL") : d.Literal(p.TopCategories))} AS top_categories",
-                $"{(p is null ? d.CastString("NULL") : d.Literal(p.TopItems))} AS top_items",
-            }.Concat(features.Select((f, i) => $"{(p is null || !double.IsFinite(p.Means[i]) ? "CAST(NULL AS DOUBLE)" : d.Literal(p.Means[i]))} AS {d.Quote("mean_" + f)}")));
-        var sql = new StringBuilder("-- segment_profiles: one row per reported segment (-1 = segments below k-anonymity, merged).\n");
-        sql.Append(profiles.Count == 0
-            ? Row(null) + $"\nFROM {c.Q(SegmentsStage.Table)}\nWHERE 1 = 0"
-            : string.Join("\nUNION ALL\n", profiles.Select(p => Row(p))));
-        return sql.ToString();
-    }
+    private static IReadOnlyList<(string Name, ColumnType Type)> Schema(List<string> features) =>
+    [
+        ("segment", ColumnType.Int64Bit),
+        ("label", ColumnType.Text),
+        ("users", ColumnType.Int64Bit),
+        ("share", ColumnType.Real),
+        ("events_per_user", ColumnType.Real),
+        ("event_mix", ColumnType.Text),
+        ("top_categories", ColumnType.Text),
+        ("top_items", ColumnType.Text),
+        .. features.Select(f => ("mean_" + f, ColumnType.Real)),
+    ];
+
+    private static ColumnTable Rows(List<Profile> profiles, IReadOnlyList<string> features) => new(profiles.Count,
+    [
+        Column.Of("segment", profiles.Select(p => p.Segment).ToArray()),
+        Column.Of("label", profiles.Select(p => (string?)p.Label).ToArray()),
+        Column.Of("users", profiles.Select(p => p.Users).ToArray()),
+        Column.Of("share", profiles.Select(p => p.Share).ToArray()),
+        Column.Of("events_per_user", profiles.Select(p => p.EventsPerUser).ToArray()),
+        Column.Of("event_mix", profiles.Select(p => (string?)p.EventMix).ToArray()),
+        Column.Of("top_categories", profiles.Select(p => (string?)p.TopCategories).ToArray()),
+        Column.Of("top_items", profiles.Select(p => (string?)p.TopItems).ToArray()),
+        // A mean over no values (NaN) is NULL in the table, as it was when the rows were SQL literals.
+        .. features.Select((f, i) => new Column("mean_" + f, ColumnType.Real,
+            profiles.Select(p => p.Means[i]).ToArray(), profiles.Select(p => !double.IsFinite(p.Means[i])).ToArray())),
+    ]);
 
     private static string Label(long grp, IReadOnlyList<string> features, double[] means, double[] population,
         IReadOnlyList<(string Key, double Share, double Lift)> typeLifts, IReadOnlyList<(string Key, double Share, double Lift)> categoryLifts,

@@ -18,150 +18,159 @@ public sealed record SegmentFit(
 /// <summary>
 /// segments: k-means on standardised user_features. Fitted on the driver with ML.NET on a bounded,
 /// deterministic sample (the first Segments:MaxSampleUsers users by md5(user_id)); k from config or
-/// the best mean silhouette in [MinK, MaxK]; every user assigned in the engine by SQL to the nearest
-/// centroid (squared Euclidean, ties to the lowest segment id), with that distance.
+/// the best mean silhouette in [MinK, MaxK]; the standardisation and the centroids are registered as rows
+/// (<see cref="StandardisationTable"/>, <see cref="CentroidsTable"/>) and every user is assigned in the engine by SQL
+/// to the nearest centroid (squared Euclidean, ties to the lowest segment id), with that distance.
 /// </summary>
-public sealed class SegmentsStage : IStage
+public sealed class SegmentsStage : StepStage
 {
     public const string Table = "segments";
+    public const string StandardisationTable = "segment_standardisation";
+    public const string CentroidsTable = "segment_centroids";
 
-    public string Name => Table;
-    public string Description => "one row per user: segment id (0-based) and Euclidean distance to its centroid in standardised feature space";
-    public IReadOnlyList<string> Inputs => [UserFeaturesStage.Table];
-    public bool IsOutput => true;
-    public IReadOnlyList<string> OutputOrder => ["user_id"];
-    public IReadOnlyList<string> UserIdColumns => ["user_id"];
+    public override string Name => Table;
+    public override string Description => "one row per user: segment id (0-based) and Euclidean distance to its centroid in standardised feature space";
+    public override IReadOnlyList<string> Inputs => [UserFeaturesStage.Table];
+    public override bool IsOutput => true;
+    public override IReadOnlyList<string> OutputOrder => ["user_id"];
+    public override IReadOnlyList<string> UserIdColumns => ["user_id"];
 
     /// <summary>The last fit (driver side), for verification; null before the stage ran.</summary>
     public SegmentFit? LastFit { get; private set; }
 
-    public bool IsEnabled(StageContext context) => context.Settings.Segments.Enabled;
+    public override bool IsEnabled(StageContext context) => context.Settings.Segments.Enabled;
 
-    public IEnumerable<string> RenderSql(StageContext c)
+    public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
     {
-        var features = FeatureSpec.ForPlan(c).Columns.Select(f => f.Name).Where(f => c.Settings.Segments.FeatureGroups.Contains(FeatureSpec.GroupOf(f))).ToList();
-        var stand = new Standardisation(features, features.Select(_ => 0.0).ToList(), features.Select(_ => 1.0).ToList());
-        var assign = c.Dialect.Materialize(Name, RenderAssign(c, stand, [new double[features.Count], Enumerable.Repeat(1.0, features.Count).ToArray()])).ToList();
-        assign[0] = "-- k-means is fitted on the sample on the driver (ML.NET); the centroids below are placeholders for the fitted ones\n" + assign[0];
-        return [Standardisation.RenderStats(c, UserFeaturesStage.Table, features), RenderSample(c, stand), .. assign];
+        var settings = c.Settings.Segments;
+        var columns = c.Results.Get<FeatureSpec>().Columns.Select(f => f.Name).Where(name => settings.FeatureGroups.Contains(FeatureSpec.GroupOf(name))).ToList();
+        if (columns.Count == 0)
+            throw new Core.Errors.ConfigurationException($"setting 'Segments:FeatureGroups' ({string.Join(",", settings.FeatureGroups)}) selects no feature this run has (categories need items, social needs follows); add another group.");
+        var features = new StandardisedFeatures(columns, StandardisationTable);
+        Standardisation? stand = null;
+        yield return new QueryStep(Standardisation.RenderStats(c, UserFeaturesStage.Table, columns), rows => stand = Standardisation.FromStats(columns, rows[0]));
+        yield return features.Register(() => stand!);
+
+        List<string> users = [];
+        List<float[]> sample = [];
+        yield return new QueryStep(RenderSample(c, features), rows =>
+        {
+            users = rows.Select(r => Convert.ToString(r["user_id"], CultureInfo.InvariantCulture)!).ToList();
+            sample = rows.Select(features.Vector).ToList();
+        });
+
+        KMeansModel? model = null;
+        var silhouettes = new SortedDictionary<int, double>();
+        var chosenBy = "";
+        yield return new DriverStep("k-means (ML.NET) on the sample: k from Segments:K, else the highest mean silhouette in [MinK, MaxK]", () =>
+        {
+            // Timings go to the manifest, not metrics.json, so identical runs give identical metrics.
+            var watch = Stopwatch.StartNew();
+            (model, chosenBy) = Fit(settings, sample, silhouettes);
+            c.Facts["segments.seconds_fit"] = Math.Round(watch.Elapsed.TotalSeconds, 3);
+        });
+        yield return new RegisterStep(CentroidsTable, [("segment", ColumnType.Int64Bit), .. columns.Select((_, i) => ($"c{i}", ColumnType.Real))],
+            "one row per fitted centroid: segment id and its coordinate c{i} per standardised feature (none when the sample is empty)",
+            () => Centroids(model, columns.Count));
+
+        yield return new MaterializeStep(Name, RenderAssign(c, features));
+
+        // Self-check on every run: the engine's assignment of the sample must be ML.NET's own prediction.
+        yield return new QueryStep(
+            $"""
+            -- segments self-check: the sample users' assigned segments, in sample order
+            SELECT
+                user_id,
+                segment
+            FROM {c.Q(Name)}
+            ORDER BY
+                {c.Dialect.Md5("user_id")},
+                user_id
+            LIMIT {c.Dialect.Literal((long)settings.MaxSampleUsers)}
+            """, rows =>
+            {
+                if (model is null) return;
+                var assigned = rows.Select(r => Convert.ToInt32(r["segment"], CultureInfo.InvariantCulture)).ToList();
+                var predicted = model.Predict(sample);
+                var agreement = (double)predicted.Where((p, i) => i < assigned.Count && assigned[i] == p).Count() / sample.Count;
+                LastFit = new SegmentFit(stand!, model, users, sample, silhouettes, chosenBy);
+                c.Results.Set(new SegmentMetrics(
+                    model.K,
+                    chosenBy,
+                    silhouettes.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value),
+                    sample.Count,
+                    Math.Round(model.Inertia, 6),
+                    agreement,
+                    result.Rows));
+            });
     }
 
-    public static string RenderSample(StageContext c, Standardisation s) =>
+    public static string RenderSample(StageContext c, StandardisedFeatures s) =>
         $"""
         -- k-means sample: the first users by md5(user_id), standardised features z0…
         SELECT
-            user_id,
-            {s.ZColumns(c)}
-        FROM {c.Q(UserFeaturesStage.Table)}
+            f.user_id,
+            {s.ZColumns(c, "f.")}
+        FROM {c.Q(UserFeaturesStage.Table)} AS f
+        {s.Join(c)}
         ORDER BY
-            {c.Dialect.Md5("user_id")},
-            user_id
+            {c.Dialect.Md5("f.user_id")},
+            f.user_id
         LIMIT {c.Dialect.Literal((long)c.Settings.Segments.MaxSampleUsers)}
         """;
 
-    /// <summary>Nearest-centroid assignment of every user, with the centroids as literals.</summary>
-    public static string RenderAssign(StageContext c, Standardisation s, IReadOnlyList<double[]> centroids)
+    /// <summary>Nearest-centroid assignment of every user against the registered centroids.</summary>
+    public static string RenderAssign(StageContext c, StandardisedFeatures s)
     {
-        var d = c.Dialect;
-        var k = centroids.Count;
-        string Squared(double[] centroid) => string.Join("\n            + ",
-            centroid.Select((v, i) => $"(z{i} - {d.Literal(v)}) * (z{i} - {d.Literal(v)})"));
-        var distances = string.Join(",\n        ", centroids.Select((centroid, j) => $"{Squared(centroid)} AS d{j}"));
-        // CASE in id order with <= against every later distance: the first (lowest) id among ties wins.
-        var cases = string.Join("\n        ", Enumerable.Range(0, k - 1).Select(j =>
-            $"WHEN d{j} <= {(j + 1 == k - 1 ? $"d{k - 1}" : $"least({string.Join(", ", Enumerable.Range(j + 1, k - j - 1).Select(l => $"d{l}"))})")} THEN {j}"));
-        var all = k == 1 ? "d0" : $"least({string.Join(", ", Enumerable.Range(0, k).Select(j => $"d{j}"))})";
-        var segment = k == 1 ? "0" : $"CASE\n        {cases}\n        ELSE {k - 1}\n    END";
+        var squared = string.Join("\n            + ", s.Features.Select((_, i) => $"(s.z{i} - k.c{i}) * (s.z{i} - k.c{i})"));
         return $"""
-            -- segments: one row per user; nearest of {k} centroids (standardised space, squared Euclidean), ties to the lowest id.
+            -- segments: one row per user; the nearest centroid of {CentroidsTable} (standardised space, squared Euclidean), ties to the lowest id.
             WITH {s.StandardisedCte(c, UserFeaturesStage.Table)},
             distances AS (
                 SELECT
-                    user_id,
-                    {distances}
-                FROM standardised
+                    s.user_id,
+                    k.segment,
+                    {squared} AS squared
+                FROM standardised AS s
+                CROSS JOIN {c.Q(CentroidsTable)} AS k
             )
             SELECT
                 user_id,
-                CAST({segment} AS BIGINT) AS segment,
-                sqrt({all}) AS distance
+                {c.Dialect.ArgMax("segment", "-squared")} AS segment,
+                sqrt(min(squared)) AS distance
             FROM distances
+            GROUP BY
+                user_id
             """;
     }
 
-    public async Task<long> RunAsync(IEngine engine, StageContext c, CancellationToken ct)
+    /// <summary>k-means on the sample: the configured k, or the k in [MinK, MaxK] with the highest mean silhouette (ties: fewer segments).</summary>
+    private static (KMeansModel? Model, string ChosenBy) Fit(Core.Configuration.SegmentSettings settings, List<float[]> rows, SortedDictionary<int, double> silhouettes)
     {
-        var settings = c.Settings.Segments;
-        var columns = (await engine.ColumnsAsync(UserFeaturesStage.Table, ct))
-            .Where(name => name != "user_id" && settings.FeatureGroups.Contains(FeatureSpec.GroupOf(name))).ToList();
-        if (columns.Count == 0)
-            throw new Core.Errors.ConfigurationException($"setting 'Segments:FeatureGroups' ({string.Join(",", settings.FeatureGroups)}) selects no feature this run has (categories need items, social needs follows); add another group.");
-        var stand = await Standardisation.ComputeAsync(engine, c, UserFeaturesStage.Table, columns, ct);
-
-        var watch = Stopwatch.StartNew();
-        var sample = await engine.QueryAsync(RenderSample(c, stand), ct);
-        var users = sample.Select(r => Convert.ToString(r["user_id"], CultureInfo.InvariantCulture)!).ToList();
-        var rows = sample.Select(stand.Vector).ToList();
-        var pullSeconds = watch.Elapsed.TotalSeconds;
-        if (rows.Count == 0)
-            return await engine.CreateTableAsync(Name, $"SELECT {c.Dialect.CastString("NULL")} AS user_id, CAST(NULL AS BIGINT) AS segment, CAST(NULL AS DOUBLE) AS distance\nFROM {c.Q(UserFeaturesStage.Table)}\nWHERE 1 = 0", ct);
-
-        watch.Restart();
-        var silhouettes = new SortedDictionary<int, double>();
-        KMeansModel model;
-        string chosenBy;
+        if (rows.Count == 0) return (null, "");
         if (settings.K > 0)
+            return (KMeansModel.FitBest(rows, Math.Min(settings.K, rows.Count), settings.Seed, settings.MaxIterations, settings.Restarts), "configured (Segments:K)");
+        var silhouetteRows = rows.Take(settings.SilhouetteSampleUsers).ToList();
+        KMeansModel? best = null;
+        var bestScore = double.NegativeInfinity;
+        for (var k = settings.MinK; k <= Math.Min(settings.MaxK, rows.Count - 1); k++)
         {
-            model = KMeansModel.FitBest(rows, Math.Min(settings.K, rows.Count), settings.Seed, settings.MaxIterations, settings.Restarts);
-            chosenBy = "configured (Segments:K)";
+            var candidate = KMeansModel.FitBest(rows, k, settings.Seed, settings.MaxIterations, settings.Restarts);
+            var score = ClusteringMetrics.MeanSilhouette(silhouetteRows, candidate.Predict(silhouetteRows));
+            silhouettes[k] = Math.Round(score, 6);
+            if (score > bestScore + 1e-9) (best, bestScore) = (candidate, score);
         }
-        else
-        {
-            var silhouetteRows = rows.Take(settings.SilhouetteSampleUsers).ToList();
-            KMeansModel? best = null;
-            var bestScore = double.NegativeInfinity;
-            for (var k = settings.MinK; k <= Math.Min(settings.MaxK, rows.Count - 1); k++)
-            {
-                var candidate = KMeansModel.FitBest(rows, k, settings.Seed, settings.MaxIterations, settings.Restarts);
-                var score = ClusteringMetrics.MeanSilhouette(silhouetteRows, candidate.Predict(silhouetteRows));
-                silhouettes[k] = Math.Round(score, 6);
-                if (score > bestScore + 1e-9) (best, bestScore) = (candidate, score);
-            }
-            model = best ?? KMeansModel.Fit(rows, 1, settings.Seed, settings.MaxIterations);
-            chosenBy = $"highest mean silhouette in [{settings.MinK}, {settings.MaxK}] on {silhouetteRows.Count} sample users";
-        }
-        var fitSeconds = watch.Elapsed.TotalSeconds;
+        return (best ?? KMeansModel.Fit(rows, 1, settings.Seed, settings.MaxIterations),
+            $"highest mean silhouette in [{settings.MinK}, {settings.MaxK}] on {silhouetteRows.Count} sample users");
+    }
 
-        watch.Restart();
-        var count = await engine.CreateTableAsync(Name, RenderAssign(c, stand, model.Centroids), ct);
-        var assignSeconds = watch.Elapsed.TotalSeconds;
-
-        LastFit = new SegmentFit(stand, model, users, rows, silhouettes, chosenBy);
-
-        // Self-check on every run: the engine's assignment of the sample must be ML.NET's own prediction.
-        var predicted = model.Predict(rows);
-        var assigned = (await engine.QueryAsync(
-            $"SELECT user_id, segment FROM {c.Q(Name)} ORDER BY {c.Dialect.Md5("user_id")}, user_id LIMIT {c.Dialect.Literal((long)rows.Count)}", ct))
-            .Select(r => Convert.ToInt32(r["segment"], CultureInfo.InvariantCulture)).ToList();
-        var agreement = (double)predicted.Where((p, i) => i < assigned.Count && assigned[i] == p).Count() / rows.Count;
-        c.Facts["segments.k"] = model.K;
-        // Timings go to the manifest, not metrics.json, so identical runs give identical metrics.
-        c.Facts["segments.seconds_pull_sample"] = Math.Round(pullSeconds, 3);
-        c.Facts["segments.seconds_fit"] = Math.Round(fitSeconds, 3);
-        c.Facts["segments.seconds_assign_sql"] = Math.Round(assignSeconds, 3);
-        c.Metrics["segments"] = new SortedDictionary<string, object>(StringComparer.Ordinal)
-        {
-            ["k"] = model.K,
-            ["k_chosen_by"] = chosenBy,
-            ["silhouette_by_k"] = silhouettes.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value),
-            ["sample_users"] = rows.Count,
-            ["inertia"] = Math.Round(model.Inertia, 6),
-            ["sql_vs_mlnet_sample_agreement"] = agreement,
-            ["users"] = count,
-            // No centroids and no standardisation: with them, the mean features of a segment that k-anonymity
-            // withholds from segment_profiles could be reconstructed exactly. Published figures follow the
-            // same suppression as the tables.
-        };
-        return count;
+    private static ColumnTable Centroids(KMeansModel? model, int features)
+    {
+        var centroids = model?.Centroids ?? [];
+        return new ColumnTable(centroids.Count,
+        [
+            Column.Of("segment", Enumerable.Range(0, centroids.Count).Select(j => (long)j).ToArray()),
+            .. Enumerable.Range(0, features).Select(i => Column.Of($"c{i}", centroids.Select(centroid => centroid[i]).ToArray())),
+        ]);
     }
 }

@@ -1,4 +1,4 @@
-using SparkReco.Core.Engine;
+using System.Globalization;
 using SparkReco.Core.Stages;
 
 namespace SparkReco.Jobs.Stages.Modelling;
@@ -6,33 +6,31 @@ namespace SparkReco.Jobs.Stages.Modelling;
 /// <summary>
 /// user_features: one row per user — activity per event type (counts and decayed), recency, active days,
 /// evening share, category shares and diversity (with items), follower/followee counts (with follows).
-/// Intermediate: segments and user_scores read it.
+/// Intermediate: segments and user_scores read it, and the <see cref="FeatureSpec"/> it settles (a typed result).
 /// </summary>
-public sealed class UserFeaturesStage : IStage
+public sealed class UserFeaturesStage : StepStage
 {
     public const string Table = "user_features";
 
-    public string Name => Table;
-    public string Description => "one row per user: activity, recency, category mix and follow-graph features (DOUBLE)";
-    public IReadOnlyList<string> Inputs => ["clean_events"];
-    public bool IsOutput => false;
-    public IReadOnlyList<string> OutputOrder => [];
+    public override string Name => Table;
+    public override string Description => "one row per user: activity, recency, category mix and follow-graph features (DOUBLE)";
+    public override IReadOnlyList<string> Inputs => ["clean_events"];
 
-    public bool IsEnabled(StageContext context) => context.Settings.Segments.Enabled || (context.Settings.Scores.Enabled && context.HasItems);
+    public override bool IsEnabled(StageContext context) => context.Settings.Segments.Enabled || (context.Settings.Scores.Enabled && context.HasItems);
 
-    public IEnumerable<string> RenderSql(StageContext c)
+    public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
     {
-        var sql = new List<string>();
-        if (c.HasItems) sql.Add("-- categories are discovered first (the cat00… columns follow this order):\n" + FeatureSpec.RenderTopCategories(c));
-        sql.AddRange(c.Dialect.Materialize(Name, FeatureSpec.ForPlan(c).RenderSelect(c, c.AsOf, Name)));
-        return sql;
-    }
-
-    public async Task<long> RunAsync(IEngine engine, StageContext c, CancellationToken ct)
-    {
-        var spec = await FeatureSpec.DiscoverAsync(engine, c, ct);
-        var rows = await engine.CreateTableAsync(Name, spec.RenderSelect(c, c.AsOf, Name), ct);
+        var categories = new List<string>();
+        if (c.HasItems)
+        {
+            yield return new QueryStep(
+                "-- categories are discovered first (the cat00… columns follow this order):\n" + FeatureSpec.RenderTopCategories(c),
+                rows => categories.AddRange(rows.Select(r => Convert.ToString(r["category"], CultureInfo.InvariantCulture)!)),
+                FeatureSpec.PlanCategories);
+        }
+        var spec = FeatureSpec.For(c, categories);
+        c.Results.Set(spec);
         c.Facts["user_features.columns"] = new SortedDictionary<string, string>(spec.Columns.ToDictionary(f => f.Name, f => f.Meaning), StringComparer.Ordinal);
-        return rows;
+        yield return new MaterializeStep(Name, spec.RenderSelect(c, c.AsOf, Name));
     }
 }

@@ -7,51 +7,107 @@ using SparkReco.Modelling;
 namespace SparkReco.Jobs.Stages.Modelling;
 
 /// <summary>What the propensity stage fitted, kept so tests can compare the engine's SQL with ML.NET.</summary>
-public sealed record ScoreFit(Standardisation Standardisation, SoftmaxModel Model, DateTime Cutoff);
+public sealed record ScoreFit(Standardisation Standardisation, StandardisedFeatures Standardised, SoftmaxModel Model, DateTime Cutoff);
 
 /// <summary>
 /// user_scores: per user and class, the probability that the user's next engagement is in that item
 /// category. Learned from the window before the cutoff (as_of − Scores:HorizonDays): features at the
 /// cutoff, label = category of the first engagement after it. Fitted on the driver with ML.NET's
-/// L-BFGS maximum entropy on a deterministic md5 sample; exported as weights, biases and
-/// standardisation; scored for every user in the engine by SQL (stable softmax), with features at as_of.
+/// L-BFGS maximum entropy on a deterministic md5 sample; the standardisation and the weights and biases are registered
+/// as rows (<see cref="StandardisationTable"/>, <see cref="WeightsTable"/>); scored for every user in the engine by SQL
+/// (stable softmax), with features at as_of.
 /// </summary>
-public sealed class UserScoresStage : IStage
+public sealed class UserScoresStage : StepStage
 {
     public const string Table = "user_scores";
     public const string TrainingFeatures = "score_training_features";
     public const string Labels = "score_labels";
+    public const string StandardisationTable = "score_standardisation";
+    public const string WeightsTable = "score_weights";
     public const string OtherClass = "(other)";
 
-    public string Name => Table;
-    public string Description => "one row per (user, class): softmax probability of the next engagement's category, rank 1 = most likely";
-    public IReadOnlyList<string> Inputs => [UserFeaturesStage.Table, "clean_events", SourceTables.Items];
-    public bool IsOutput => true;
-    public IReadOnlyList<string> OutputOrder => ["user_id", "rank"];
-    public IReadOnlyList<string> UserIdColumns => ["user_id"];
+    /// <summary>Users of the self-check against ML.NET's own probabilities.</summary>
+    private const long CheckedUsers = 200;
+
+    public override string Name => Table;
+    public override string Description => "one row per (user, class): softmax probability of the next engagement's category, rank 1 = most likely";
+    public override IReadOnlyList<string> Inputs => [UserFeaturesStage.Table, "clean_events", SourceTables.Items];
+    public override bool IsOutput => true;
+    public override IReadOnlyList<string> OutputOrder => ["user_id", "rank"];
+    public override IReadOnlyList<string> UserIdColumns => ["user_id"];
 
     public ScoreFit? LastFit { get; private set; }
 
-    public bool IsEnabled(StageContext context) => context.Settings.Scores.Enabled && context.HasItems;
+    public override bool IsEnabled(StageContext context) => context.Settings.Scores.Enabled && context.HasItems;
 
     private static DateTime Cutoff(StageContext c) => c.AsOf.AddDays(-c.Settings.Scores.HorizonDays);
 
-    public IEnumerable<string> RenderSql(StageContext c)
+    public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
     {
-        var spec = FeatureSpec.ForPlan(c);
+        var settings = c.Settings.Scores;
+        var cutoff = Cutoff(c);
+        var spec = c.Results.Get<FeatureSpec>();
         var features = spec.Columns.Select(f => f.Name).ToList();
-        var stand = new Standardisation(features, features.Select(_ => 0.0).ToList(), features.Select(_ => 1.0).ToList());
-        var weights = new[] { new double[features.Count], new double[features.Count] };
-        var score = c.Dialect.Materialize(Name, RenderScore(c, stand, spec.Categories, weights, [0.0, 0.0])).ToList();
-        score[0] = "-- the model is fitted on the sample on the driver (ML.NET); weights below are placeholders for the fitted ones\n" + score[0];
-        return
-        [
-            .. c.Dialect.Materialize(TrainingFeatures, spec.RenderSelect(c, Cutoff(c), TrainingFeatures)),
-            .. c.Dialect.Materialize(Labels, RenderLabels(c, spec)),
-            Standardisation.RenderStats(c, TrainingFeatures, features),
-            RenderSample(c, stand),
-            .. score,
-        ];
+        var standardised = new StandardisedFeatures(features, StandardisationTable);
+        var metrics = new PropensityMetrics { Target = settings.Target, Cutoff = cutoff };
+
+        yield return new MaterializeStep(TrainingFeatures, spec.RenderSelect(c, cutoff, TrainingFeatures));
+        yield return new MaterializeStep(Labels, RenderLabels(c, spec), labelled => metrics.LabelledUsers = labelled);
+        Standardisation? stand = null;
+        yield return new QueryStep(Standardisation.RenderStats(c, TrainingFeatures, features), rows => stand = Standardisation.FromStats(features, rows[0]));
+        yield return standardised.Register(() => stand!);
+
+        var train = new List<(float[] X, string Y)>();
+        var holdout = new List<(float[] X, string Y)>();
+        yield return new QueryStep(RenderSample(c, standardised), sample =>
+        {
+            foreach (var row in sample)
+            {
+                var key = Convert.ToString(row["holdout_key"], CultureInfo.InvariantCulture)!;
+                var u = uint.Parse(key.AsSpan(0, 8), NumberStyles.HexNumber, CultureInfo.InvariantCulture) / 4294967296.0;
+                (u < settings.HoldoutFraction ? holdout : train).Add((standardised.Vector(row), Convert.ToString(row["label"], CultureInfo.InvariantCulture)!));
+            }
+            metrics.SampleUsers = sample.Count;
+            metrics.TrainUsers = train.Count;
+            metrics.HoldoutUsers = holdout.Count;
+            c.Results.Set(metrics);
+        });
+
+        SoftmaxModel? model = null;
+        yield return new DriverStep("softmax regression (ML.NET L-BFGS maximum entropy) on the sample's training users; log-loss and accuracy on the hold-out", () =>
+        {
+            var classes = train.Select(t => t.Y).Distinct(StringComparer.Ordinal).Count();
+            if (train.Count < 10 || classes < 2)
+            {
+                // No model: the weights table stays empty, so user_scores is empty with the same SQL.
+                metrics.Skipped = $"not enough labelled users before as_of − {settings.HorizonDays} days ({train.Count} training users, {classes} classes)";
+                c.Facts["user_scores.skipped"] = metrics.Skipped;
+                return;
+            }
+            // Timings go to the manifest, not metrics.json, so identical runs give identical metrics.
+            var watch = Stopwatch.StartNew();
+            model = SoftmaxModel.Fit(train.Select(t => t.X).ToList(), train.Select(t => t.Y).ToList(), settings.Seed, settings.L2Regularization);
+            c.Facts["user_scores.seconds_fit"] = Math.Round(watch.Elapsed.TotalSeconds, 3);
+            LastFit = new ScoreFit(stand!, standardised, model, cutoff);
+            Evaluate(model, train, holdout, metrics);
+        });
+        yield return new RegisterStep(WeightsTable, WeightsSchema(features.Count),
+            "one row per class: its index, name, bias and weight w{i} per standardised feature (none when the model was skipped)",
+            () => Weights(model, features.Count));
+        yield return new MaterializeStep(Name, RenderScore(c, standardised));
+
+        // Self-check on every run: for the first users by md5, the engine's probabilities against ML.NET's own on the same features.
+        IReadOnlyList<IReadOnlyDictionary<string, object?>> checkedRows = [];
+        yield return new QueryStep(RenderCheckFeatures(c, standardised), rows => checkedRows = rows);
+        yield return new QueryStep(RenderCheckScores(c), rows =>
+        {
+            if (model is null) return;
+            metrics.SqlVsMlnetMaxAbsDiff = MaxDifference(model, standardised, checkedRows, rows);
+            metrics.Classes = model.Classes;
+            metrics.Standardisation = stand!.Features.Select((f, i) => new FeatureScale(f, stand.Means[i], stand.Stds[i])).ToList();
+            metrics.Weights = model.Classes.Select((name, k) => new ClassWeights(name, model.Biases[k], model.Weights[k])).ToList();
+            c.Facts["user_scores.classes"] = model.Classes.Count;
+        });
     }
 
     /// <summary>The label per user: the category of the first engagement in (cutoff, as_of]; categories without a feature column are one class.</summary>
@@ -83,7 +139,7 @@ public sealed class UserScoresStage : IStage
             """;
     }
 
-    public static string RenderSample(StageContext c, Standardisation s) =>
+    public static string RenderSample(StageContext c, StandardisedFeatures s) =>
         $"""
         -- training sample: labelled users with features at the cutoff, the first by md5(user_id); holdout_key splits off the hold-out
         SELECT
@@ -94,179 +150,139 @@ public sealed class UserScoresStage : IStage
         FROM {c.Q(TrainingFeatures)} AS f
         JOIN {c.Q(Labels)} AS l
             ON l.user_id = f.user_id
+        {s.Join(c)}
         ORDER BY
             {c.Dialect.Md5("f.user_id")},
             f.user_id
         LIMIT {c.Dialect.Literal((long)c.Settings.Scores.MaxSampleUsers)}
         """;
 
-    /// <summary>Softmax scoring of every user in user_features: logits from the exported weights, minus the per-user maximum, exp, normalise, one row per class.</summary>
-    public static string RenderScore(StageContext c, Standardisation s, IReadOnlyList<string> classes, IReadOnlyList<double[]> weights, IReadOnlyList<double> biases)
+    private static IReadOnlyList<(string Name, ColumnType Type)> WeightsSchema(int features) =>
+        [("class_index", ColumnType.Int64Bit), ("class", ColumnType.Text), ("bias", ColumnType.Real), .. Enumerable.Range(0, features).Select(i => ($"w{i}", ColumnType.Real))];
+
+    private static ColumnTable Weights(SoftmaxModel? model, int features)
+    {
+        var classes = model?.Classes ?? [];
+        return new ColumnTable(classes.Count,
+        [
+            Column.Of("class_index", Enumerable.Range(0, classes.Count).Select(k => (long)k).ToArray()),
+            Column.Of("class", classes.Select(name => (string?)name).ToArray()),
+            Column.Of("bias", model?.Biases.ToArray() ?? []),
+            .. Enumerable.Range(0, features).Select(i => Column.Of($"w{i}", Enumerable.Range(0, classes.Count).Select(k => model!.Weights[k][i]).ToArray())),
+        ]);
+    }
+
+    /// <summary>
+    /// Softmax scoring of every user in user_features against the registered weights: one logit per (user, class), minus the
+    /// user's maximum, exp, divided by the user's (exact) sum, one row per class.
+    /// </summary>
+    public static string RenderScore(StageContext c, StandardisedFeatures s)
     {
         var d = c.Dialect;
-        var n = classes.Count;
-        string Logit(int k)
-        {
-            var terms = weights[k].Select((w, i) => (w, i)).Where(t => t.w != 0).Select(t => $"{d.Literal(t.w)} * z{t.i}");
-            return string.Join("\n            + ", new[] { d.Literal(biases[k]) }.Concat(terms));
-        }
-        var logits = string.Join(",\n        ", Enumerable.Range(0, n).Select(k => $"{Logit(k)} AS l{k}"));
-        var max = n == 1 ? "l0" : $"greatest({string.Join(", ", Enumerable.Range(0, n).Select(k => $"l{k}"))})";
-        var exps = string.Join(",\n        ", Enumerable.Range(0, n).Select(k => $"exp(l{k} - l_max) AS e{k}"));
-        var sum = string.Join(" + ", Enumerable.Range(0, n).Select(k => $"e{k}"));
-        var probabilities = string.Join(",\n        ", Enumerable.Range(0, n).Select(k => $"e{k} / ({sum}) AS p{k}"));
-        var classRows = string.Join("\n        UNION ALL\n        ", classes.Select((name, k) => $"SELECT {d.Literal((long)k)} AS class_index, {d.Literal(name)} AS class"));
-        var pick = $"CASE cl.class_index\n            {string.Join("\n            ", Enumerable.Range(0, n).Select(k => $"WHEN {k} THEN p.p{k}"))}\n        END";
+        var logit = string.Join("\n            + ", s.Features.Select((_, i) => $"w.w{i} * s.z{i}").Prepend("w.bias"));
         return $"""
-            -- user_scores: one row per (user, class); probability = softmax over {n} classes, rank 1 = most likely (ties by class).
+            -- user_scores: one row per (user, class of {WeightsTable}); probability = softmax over the classes, rank 1 = most likely (ties by class).
             WITH {s.StandardisedCte(c, UserFeaturesStage.Table)},
             logits AS (
                 SELECT
+                    s.user_id,
+                    w.class,
+                    {logit} AS logit
+                FROM standardised AS s
+                CROSS JOIN {c.Q(WeightsTable)} AS w
+            ),
+            maxima AS (
+                SELECT
                     user_id,
-                    {logits}
-                FROM standardised
+                    max(logit) AS l_max
+                FROM logits
+                GROUP BY
+                    user_id
             ),
             shifted AS (
                 SELECT
+                    l.user_id,
+                    l.class,
+                    exp(l.logit - m.l_max) AS e
+                FROM logits AS l
+                JOIN maxima AS m
+                    ON m.user_id = l.user_id
+            ),
+            totals AS (
+                SELECT
                     user_id,
-                    {exps}
-                FROM (
-                    SELECT
-                        *,
-                        {max} AS l_max
-                    FROM logits
-                ) AS with_max
+                    {d.ExactSum("e")} AS total
+                FROM shifted
+                GROUP BY
+                    user_id
             ),
             probabilities AS (
                 SELECT
-                    user_id,
-                    {probabilities}
-                FROM shifted
-            ),
-            classes AS (
-                {classRows}
-            ),
-            long_scores AS (
-                SELECT
-                    p.user_id,
-                    cl.class,
-                    {pick} AS probability
-                FROM probabilities AS p
-                CROSS JOIN classes AS cl
+                    x.user_id,
+                    x.class,
+                    x.e / t.total AS probability
+                FROM shifted AS x
+                JOIN totals AS t
+                    ON t.user_id = x.user_id
             )
             SELECT
                 user_id,
                 class,
                 probability,
                 CAST(row_number() OVER (PARTITION BY user_id ORDER BY probability DESC, class) AS BIGINT) AS {c.Q("rank")}
-            FROM long_scores
+            FROM probabilities
             """;
     }
 
-    public async Task<long> RunAsync(IEngine engine, StageContext c, CancellationToken ct)
-    {
-        var settings = c.Settings.Scores;
-        var cutoff = Cutoff(c);
-        var spec = await FeatureSpec.DiscoverAsync(engine, c, ct);
-        await engine.CreateTableAsync(TrainingFeatures, spec.RenderSelect(c, cutoff, TrainingFeatures), ct);
-        var labelled = await engine.CreateTableAsync(Labels, RenderLabels(c, spec), ct);
-        var features = spec.Columns.Select(f => f.Name).ToList();
-        var stand = await Standardisation.ComputeAsync(engine, c, TrainingFeatures, features, ct);
+    /// <summary>The self-check's users (the first by md5) with their standardised as_of features.</summary>
+    private static string RenderCheckFeatures(StageContext c, StandardisedFeatures s) =>
+        $"""
+        -- user_scores self-check: the first users by md5(user_id) with their standardised features, for ML.NET's own probabilities
+        SELECT
+            f.user_id,
+            {s.ZColumns(c, "f.")}
+        FROM {c.Q(UserFeaturesStage.Table)} AS f
+        {s.Join(c)}
+        ORDER BY
+            {c.Dialect.Md5("f.user_id")},
+            f.user_id
+        LIMIT {c.Dialect.Literal(CheckedUsers)}
+        """;
 
-        var watch = Stopwatch.StartNew();
-        var sample = await engine.QueryAsync(RenderSample(c, stand), ct);
-        var pullSeconds = watch.Elapsed.TotalSeconds;
-        var train = new List<(float[] X, string Y)>();
-        var holdout = new List<(float[] X, string Y)>();
-        foreach (var row in sample)
-        {
-            var key = Convert.ToString(row["holdout_key"], CultureInfo.InvariantCulture)!;
-            var u = uint.Parse(key.AsSpan(0, 8), NumberStyles.HexNumber, CultureInfo.InvariantCulture) / 4294967296.0;
-            (u < settings.HoldoutFraction ? holdout : train).Add((stand.Vector(row), Convert.ToString(row["label"], CultureInfo.InvariantCulture)!));
-        }
-        var metrics = new SortedDictionary<string, object>(StringComparer.Ordinal)
-        {
-            ["target"] = settings.Target,
-            ["cutoff"] = cutoff,
-            ["labelled_users"] = labelled,
-            ["sample_users"] = sample.Count,
-            ["train_users"] = train.Count,
-            ["holdout_users"] = holdout.Count,
-        };
-        // Timings go to the manifest, not metrics.json, so identical runs give identical metrics.
-        c.Facts["user_scores.seconds_pull_sample"] = Math.Round(pullSeconds, 3);
-        c.Metrics["propensity"] = metrics;
-
-        var classes = train.Select(t => t.Y).Distinct(StringComparer.Ordinal).Count();
-        if (train.Count < 10 || classes < 2)
-        {
-            metrics["skipped"] = $"not enough labelled users before as_of − {settings.HorizonDays} days ({train.Count} training users, {classes} classes)";
-            c.Facts["user_scores.skipped"] = metrics["skipped"];
-            return await engine.CreateTableAsync(Name,
-                $"SELECT {c.Dialect.CastString("NULL")} AS user_id, {c.Dialect.CastString("NULL")} AS class, CAST(NULL AS DOUBLE) AS probability, CAST(NULL AS BIGINT) AS {c.Q("rank")}\nFROM {c.Q(UserFeaturesStage.Table)}\nWHERE 1 = 0", ct);
-        }
-
-        watch.Restart();
-        var model = SoftmaxModel.Fit(train.Select(t => t.X).ToList(), train.Select(t => t.Y).ToList(), settings.Seed, settings.L2Regularization);
-        c.Facts["user_scores.seconds_fit"] = Math.Round(watch.Elapsed.TotalSeconds, 3);
-        LastFit = new ScoreFit(stand, model, cutoff);
-
-        Evaluate(model, train, holdout, metrics);
-
-        watch.Restart();
-        var rows = await engine.CreateTableAsync(Name, RenderScore(c, stand, model.Classes, model.Weights, model.Biases), ct);
-        c.Facts["user_scores.seconds_score_sql"] = Math.Round(watch.Elapsed.TotalSeconds, 3);
-        metrics["sql_vs_mlnet_max_abs_diff"] = await CheckAgainstModelAsync(engine, c, stand, model, ct);
-        metrics["classes"] = model.Classes;
-        metrics["standardisation"] = stand.Describe();
-        metrics["weights"] = model.Classes.Select((name, k) => new { @class = name, bias = model.Biases[k], weights = model.Weights[k] }).ToArray();
-        c.Facts["user_scores.classes"] = model.Classes.Count;
-        return rows;
-    }
-
-    /// <summary>Self-check on every run: for the first users by md5, the engine's probabilities against ML.NET's own on the same features.</summary>
-    private static async Task<double> CheckAgainstModelAsync(IEngine engine, StageContext c, Standardisation stand, SoftmaxModel model, CancellationToken ct)
-    {
-        const long Users = 200;
-        var d = c.Dialect;
-        var rows = await engine.QueryAsync(
-            $"""
-            SELECT
-                user_id,
-                {stand.ZColumns(c)}
+    /// <summary>
+    /// The same users' probabilities from the engine. The users are selected again by the engine rather than listed as
+    /// literals: user ids never enter SQL text, which --verbose logs (with pseudonymisation on, raw ids must not reach a log).
+    /// </summary>
+    private static string RenderCheckScores(StageContext c) =>
+        $"""
+        -- user_scores self-check: the engine's probabilities of the same users
+        SELECT
+            s.user_id,
+            s.class,
+            s.probability
+        FROM {c.Q(Table)} AS s
+        JOIN (
+            SELECT user_id
             FROM {c.Q(UserFeaturesStage.Table)}
             ORDER BY
-                {d.Md5("user_id")},
+                {c.Dialect.Md5("user_id")},
                 user_id
-            LIMIT {d.Literal(Users)}
-            """, ct);
-        if (rows.Count == 0) return 0;
-        var expected = model.PredictProbabilities(rows.Select(stand.Vector).ToList());
-        // The sample is selected again by the engine rather than listed as literals: user ids never enter SQL
-        // text, which --verbose logs (with pseudonymisation on, raw ids must not reach a log).
-        var scored = (await engine.QueryAsync(
-            $"""
-            SELECT
-                s.user_id,
-                s.class,
-                s.probability
-            FROM {c.Q(Table)} AS s
-            JOIN (
-                SELECT user_id
-                FROM {c.Q(UserFeaturesStage.Table)}
-                ORDER BY
-                    {d.Md5("user_id")},
-                    user_id
-                LIMIT {d.Literal(Users)}
-            ) AS checked
-                ON checked.user_id = s.user_id
-            """, ct))
-            .ToDictionary(r => (Convert.ToString(r["user_id"], CultureInfo.InvariantCulture)!, Convert.ToString(r["class"], CultureInfo.InvariantCulture)!),
-                r => Convert.ToDouble(r["probability"], CultureInfo.InvariantCulture));
+            LIMIT {c.Dialect.Literal(CheckedUsers)}
+        ) AS checked
+            ON checked.user_id = s.user_id
+        """;
+
+    private static double MaxDifference(SoftmaxModel model, StandardisedFeatures s, IReadOnlyList<IReadOnlyDictionary<string, object?>> features, IReadOnlyList<IReadOnlyDictionary<string, object?>> scores)
+    {
+        if (features.Count == 0) return 0;
+        var expected = model.PredictProbabilities(features.Select(s.Vector).ToList());
+        var scored = scores.ToDictionary(
+            r => (Convert.ToString(r["user_id"], CultureInfo.InvariantCulture)!, Convert.ToString(r["class"], CultureInfo.InvariantCulture)!),
+            r => Convert.ToDouble(r["probability"], CultureInfo.InvariantCulture));
         var max = 0.0;
-        for (var i = 0; i < rows.Count; i++)
+        for (var i = 0; i < features.Count; i++)
         {
-            var user = Convert.ToString(rows[i]["user_id"], CultureInfo.InvariantCulture)!;
+            var user = Convert.ToString(features[i]["user_id"], CultureInfo.InvariantCulture)!;
             for (var k = 0; k < model.Classes.Count; k++)
                 max = Math.Max(max, Math.Abs(expected[i][k] - scored[(user, model.Classes[k])]));
         }
@@ -274,11 +290,11 @@ public sealed class UserScoresStage : IStage
     }
 
     /// <summary>Hold-out log-loss and accuracy of the model, the majority class and the training prior.</summary>
-    private static void Evaluate(SoftmaxModel model, List<(float[] X, string Y)> train, List<(float[] X, string Y)> holdout, SortedDictionary<string, object> metrics)
+    private static void Evaluate(SoftmaxModel model, List<(float[] X, string Y)> train, List<(float[] X, string Y)> holdout, PropensityMetrics metrics)
     {
         if (holdout.Count == 0)
         {
-            metrics["holdout"] = "no hold-out users in the sample";
+            metrics.Holdout = "no hold-out users in the sample";
             return;
         }
         var truth = holdout.Select(h => h.Y).ToList();
@@ -293,13 +309,13 @@ public sealed class UserScoresStage : IStage
         var majority = counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).First().Key;
         var majorityList = truth.Select(_ => majority).ToList();
 
-        metrics["holdout_log_loss"] = Math.Round(ClassificationMetrics.LogLoss(truth.Count, ModelTruth), 6);
-        metrics["holdout_accuracy"] = Math.Round(ClassificationMetrics.Accuracy(predicted, truth), 6);
-        metrics["baseline_majority_class"] = majority;
-        metrics["baseline_majority_log_loss"] = Math.Round(ClassificationMetrics.LogLoss(truth.Count, i => truth[i] == majority ? 1 : 0), 6);
-        metrics["baseline_majority_accuracy"] = Math.Round(ClassificationMetrics.Accuracy(majorityList, truth), 6);
-        metrics["baseline_prior_log_loss"] = Math.Round(ClassificationMetrics.LogLoss(truth.Count, i => prior.GetValueOrDefault(truth[i])), 6);
-        metrics["baseline_prior_accuracy"] = Math.Round(ClassificationMetrics.Accuracy(majorityList, truth), 6);
-        metrics["log_loss_clip"] = ClassificationMetrics.Epsilon;
+        metrics.HoldoutLogLoss = Math.Round(ClassificationMetrics.LogLoss(truth.Count, ModelTruth), 6);
+        metrics.HoldoutAccuracy = Math.Round(ClassificationMetrics.Accuracy(predicted, truth), 6);
+        metrics.BaselineMajorityClass = majority;
+        metrics.BaselineMajorityLogLoss = Math.Round(ClassificationMetrics.LogLoss(truth.Count, i => truth[i] == majority ? 1 : 0), 6);
+        metrics.BaselineMajorityAccuracy = Math.Round(ClassificationMetrics.Accuracy(majorityList, truth), 6);
+        metrics.BaselinePriorLogLoss = Math.Round(ClassificationMetrics.LogLoss(truth.Count, i => prior.GetValueOrDefault(truth[i])), 6);
+        metrics.BaselinePriorAccuracy = Math.Round(ClassificationMetrics.Accuracy(majorityList, truth), 6);
+        metrics.LogLossClip = ClassificationMetrics.Epsilon;
     }
 }

@@ -37,6 +37,28 @@ SELECT
     CAST(`followee_id` AS STRING) AS followee_id
 FROM `follows_source_files`;
 
+-- ===== validate_rows: row checks that fail the run before any stage does work
+-- event checks: one row of counts, one column per reason a row is invalid or out of the window, and the rows kept.
+SELECT
+    count(*) AS total_rows,
+    sum(CASE WHEN user_id IS NULL THEN 1 ELSE 0 END) AS null_user_id,
+    sum(CASE WHEN item_id IS NULL THEN 1 ELSE 0 END) AS null_item_id,
+    sum(CASE WHEN event_type IS NULL THEN 1 ELSE 0 END) AS null_event_type,
+    sum(CASE WHEN event_time IS NULL THEN 1 ELSE 0 END) AS null_event_time,
+    sum(CASE WHEN event_time < TIMESTAMP '1990-01-01 00:00:00.000000' THEN 1 ELSE 0 END) AS before_1990,
+    sum(CASE WHEN event_time > TIMESTAMP '2026-11-02 00:00:00.000000' THEN 1 ELSE 0 END) AS in_future,
+    sum(CASE WHEN weight IS NOT NULL AND (isnan(weight) OR weight < 0 OR weight > 1.7976931348623157E308) THEN 1 ELSE 0 END) AS bad_weight,
+    sum(CASE WHEN event_type IS NOT NULL AND NOT (event_type IN ('comment', 'like', 'share', 'view')) THEN 1 ELSE 0 END) AS unknown_event_type,
+    sum(CASE WHEN NOT (user_id IS NULL OR item_id IS NULL OR event_type IS NULL OR event_time IS NULL)
+    AND NOT (event_time < TIMESTAMP '1990-01-01 00:00:00.000000' OR event_time > TIMESTAMP '2026-11-02 00:00:00.000000')
+    AND NOT (weight IS NOT NULL AND (isnan(weight) OR weight < 0 OR weight > 1.7976931348623157E308))
+    AND event_type IN ('comment', 'like', 'share', 'view') AND NOT (event_time <= TIMESTAMP '2026-11-01 00:00:00.000000') THEN 1 ELSE 0 END) AS outside_window,
+    sum(CASE WHEN NOT (user_id IS NULL OR item_id IS NULL OR event_type IS NULL OR event_time IS NULL)
+    AND NOT (event_time < TIMESTAMP '1990-01-01 00:00:00.000000' OR event_time > TIMESTAMP '2026-11-02 00:00:00.000000')
+    AND NOT (weight IS NOT NULL AND (isnan(weight) OR weight < 0 OR weight > 1.7976931348623157E308))
+    AND event_type IN ('comment', 'like', 'share', 'view') AND event_time <= TIMESTAMP '2026-11-01 00:00:00.000000' THEN 1 ELSE 0 END) AS kept
+FROM `events_source`;
+
 -- ===== stage clean_events: one row per distinct valid event in the window, bots removed
 -- reads: events_source
 CREATE OR REPLACE TEMPORARY VIEW `events_valid` AS
@@ -64,6 +86,7 @@ FROM `events_valid`
 GROUP BY user_id
 HAVING count(*) > 5000;
 CACHE TABLE `bot_users` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+SELECT coalesce(sum(events), 0) AS n FROM `bot_users`;
 CREATE OR REPLACE TEMPORARY VIEW `clean_events` AS
 -- clean_events: one row per distinct valid event in the window, bots removed.
 SELECT
@@ -74,6 +97,7 @@ SELECT
     weight
 FROM `events_valid`
 WHERE user_id NOT IN (SELECT user_id FROM `bot_users`);
+-- on the driver: rows dropped per reason, from the validation counts and the rows kept;
 
 -- ===== stage affinity: one row per (user, item): time-decayed, type-weighted engagement
 -- reads: clean_events; published
@@ -856,9 +880,8 @@ LEFT JOIN `cf_users` AS reason_user
     ON reason_user.user_ix = r.reason_user_ix;
 CACHE TABLE `recommendations` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
 
--- ===== stage eval_metrics: one row per recommender source: precision, recall, nDCG, MAP, hit rate at K, coverage and popularity bias
--- reads: clean_events, recommendations
--- evaluation (runs when Evaluation:Mode is temporal or files; now 'temporal')
+-- ===== stage eval_train_clean_events: the clean events of the train side of the evaluation split
+-- reads: clean_events
 CREATE OR REPLACE TEMPORARY VIEW `eval_train_clean_events` AS
 -- eval_train_clean_events: the clean events except those of the test side (engaged with at or after the cutoff 2026-10-25T00:00:00Z (as_of − 7 days)); the train model sees only these.
 SELECT
@@ -870,6 +893,9 @@ SELECT
 FROM `clean_events`
 WHERE NOT (event_time >= TIMESTAMP '2026-10-25 00:00:00.000000');
 CACHE TABLE `eval_train_clean_events` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+
+-- ===== stage eval_test_events: one row per held-out (user_id, item_id)
+-- reads: clean_events
 CREATE OR REPLACE TEMPORARY VIEW `eval_test_events` AS
 -- eval_test_events: one row per (user_id, item_id) engaged with at or after the cutoff 2026-10-25T00:00:00Z (as_of − 7 days).
 SELECT DISTINCT
@@ -878,6 +904,9 @@ SELECT DISTINCT
 FROM `clean_events`
 WHERE event_time >= TIMESTAMP '2026-10-25 00:00:00.000000';
 CACHE TABLE `eval_test_events` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+
+-- ===== stage eval_train_affinity: evaluation train model: one row per (user, item): time-decayed, type-weighted engagement
+-- reads: eval_train_clean_events
 CREATE OR REPLACE TEMPORARY VIEW `eval_train_affinity` AS
 -- eval_train_affinity: one row per (user_id, item_id).
 -- affinity = sum of type_weight * weight * 0.5 ^ (age_seconds / half_life_seconds), age measured back from as_of.
@@ -909,6 +938,9 @@ GROUP BY
     user_id,
     item_id;
 CACHE TABLE `eval_train_affinity` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+
+-- ===== stage eval_train_cf_affinity: evaluation train model: one row per (user, item) of affinity on dense integer ids (dictionaries cf_users, cf_items)
+-- reads: eval_train_affinity
 CREATE OR REPLACE TEMPORARY VIEW `eval_train_cf_users` AS
 -- eval_train_cf_users: one row per user_id in affinity, numbered from 0 in ascending id order.
 SELECT
@@ -944,6 +976,9 @@ JOIN `eval_train_cf_users` AS u
 JOIN `eval_train_cf_items` AS i
     ON i.item_id = a.item_id;
 CACHE TABLE `eval_train_cf_affinity` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+
+-- ===== stage eval_train_item_popularity: evaluation train model: one row per item: decayed popularity (sum of affinity) and number of users
+-- reads: eval_train_affinity, eval_train_cf_affinity
 CREATE OR REPLACE TEMPORARY VIEW `eval_train_item_popularity` AS
 -- eval_train_item_popularity: one row per item_id (with its item_ix).
 -- popularity = sum of affinity over users (time-decayed, type-weighted); users = distinct users.
@@ -959,6 +994,9 @@ GROUP BY
     i.item_ix,
     a.item_id;
 CACHE TABLE `eval_train_item_popularity` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+
+-- ===== stage eval_train_cf_item_similarity: evaluation train model: one row per (item_ix, similar_ix): top-K by the configured measure, with the raw co-occurrence count
+-- reads: eval_train_cf_affinity
 -- eval_train_cf_item_similarity: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
 -- eval_train_cf_item_similarity work estimate: item pairs the capped baskets generate, Σ_u m_u·(m_u − 1)/2 with m_u = min(items of u, 500).
@@ -1104,6 +1142,9 @@ FROM (
     GROUP BY
         b.user_ix
 ) AS baskets;
+
+-- ===== stage eval_train_cf_user_neighbors: evaluation train model: one row per (user_ix, neighbor_ix): top-K by cosine of affinity vectors, with the number of shared items
+-- reads: eval_train_cf_affinity
 -- eval_train_cf_user_neighbors: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
 -- eval_train_cf_user_neighbors work estimate: user pairs the item index generates, Σ_i n_i·(n_i − 1)/2 over items with at most 1000 users.
@@ -1230,6 +1271,9 @@ FROM (
     GROUP BY
         item_ix
 ) AS item_user_counts;
+
+-- ===== stage eval_train_rec_item_scores: evaluation train model: one row per (user, candidate item), the best N′ per user: item-based score Σ_j affinity(u, j)·similarity(j, i), with the top contributing item
+-- reads: eval_train_cf_affinity, eval_train_cf_item_similarity, eval_train_item_popularity
 -- eval_train_rec_item_scores: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
 -- eval_train_rec_item_scores work estimate: contributions affinity(u, j)·similarity(j, i), Σ over (u, j) of j's similar items.
@@ -1304,6 +1348,9 @@ SELECT
 FROM ranked
 WHERE candidate_rank <= 40;
 CACHE TABLE `eval_train_rec_item_scores` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+
+-- ===== stage eval_train_rec_user_scores: evaluation train model: one row per (user, candidate item), the best N′ per user: neighbour-weighted average of the neighbours' affinity, with the top contributing neighbour
+-- reads: eval_train_cf_affinity, eval_train_cf_user_neighbors, eval_train_item_popularity
 -- eval_train_rec_user_scores: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
 -- eval_train_rec_user_scores work estimate: contributions w(u, v)·affinity(v, i), Σ over (u, v) of v's items (at most 100 each).
@@ -1407,6 +1454,9 @@ SELECT
 FROM ranked
 WHERE candidate_rank <= 40;
 CACHE TABLE `eval_train_rec_user_scores` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+
+-- ===== stage eval_recommendations_popular: evaluation: recommendations of source popular (lists of Evaluation:K)
+-- reads: eval_train_cf_affinity, eval_train_item_popularity, eval_train_rec_item_scores, eval_train_rec_user_scores
 -- eval_recommendations_popular: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
 CREATE OR REPLACE TEMPORARY VIEW `eval_cf_recommendations_popular` AS
@@ -1523,6 +1573,9 @@ LEFT JOIN `eval_train_cf_items` AS reason_item
 LEFT JOIN `eval_train_cf_users` AS reason_user
     ON reason_user.user_ix = r.reason_user_ix;
 CACHE TABLE `eval_recommendations_popular` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+
+-- ===== stage eval_recommendations_item: evaluation: recommendations of source item (lists of Evaluation:K)
+-- reads: eval_train_cf_affinity, eval_train_item_popularity, eval_train_rec_item_scores, eval_train_rec_user_scores
 -- eval_recommendations_item: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
 CREATE OR REPLACE TEMPORARY VIEW `eval_cf_recommendations_item` AS
@@ -1696,6 +1749,9 @@ LEFT JOIN `eval_train_cf_items` AS reason_item
 LEFT JOIN `eval_train_cf_users` AS reason_user
     ON reason_user.user_ix = r.reason_user_ix;
 CACHE TABLE `eval_recommendations_item` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+
+-- ===== stage eval_recommendations_user: evaluation: recommendations of source user (lists of Evaluation:K)
+-- reads: eval_train_cf_affinity, eval_train_item_popularity, eval_train_rec_item_scores, eval_train_rec_user_scores
 -- eval_recommendations_user: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
 CREATE OR REPLACE TEMPORARY VIEW `eval_cf_recommendations_user` AS
@@ -1869,6 +1925,9 @@ LEFT JOIN `eval_train_cf_items` AS reason_item
 LEFT JOIN `eval_train_cf_users` AS reason_user
     ON reason_user.user_ix = r.reason_user_ix;
 CACHE TABLE `eval_recommendations_user` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+
+-- ===== stage eval_recommendations_blend: evaluation: recommendations of source blend (lists of Evaluation:K)
+-- reads: eval_train_cf_affinity, eval_train_item_popularity, eval_train_rec_item_scores, eval_train_rec_user_scores
 -- eval_recommendations_blend: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
 CREATE OR REPLACE TEMPORARY VIEW `eval_cf_recommendations_blend` AS
@@ -2063,6 +2122,9 @@ LEFT JOIN `eval_train_cf_items` AS reason_item
 LEFT JOIN `eval_train_cf_users` AS reason_user
     ON reason_user.user_ix = r.reason_user_ix;
 CACHE TABLE `eval_recommendations_blend` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+
+-- ===== stage eval_relevant: one row per held-out (user_id, item_id) of a user known to the train model
+-- reads: eval_test_events, eval_train_affinity
 CREATE OR REPLACE TEMPORARY VIEW `eval_relevant` AS
 -- eval_relevant: one row per held-out (user_id, item_id) of a user known to the train model (eval_train_affinity),
 -- leaving out items the user already had in training (seen items are never recommended).
@@ -2081,6 +2143,9 @@ LEFT JOIN `eval_train_affinity` AS seen
     AND seen.item_id = t.item_id
 WHERE seen.item_id IS NULL;
 CACHE TABLE `eval_relevant` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+
+-- ===== stage eval_metrics: one row per recommender source: precision, recall, nDCG, MAP, hit rate at K, coverage and popularity bias
+-- reads: eval_relevant, eval_test_events, eval_train_clean_events, eval_train_affinity, eval_train_item_popularity, eval_recommendations_popular, eval_recommendations_item, eval_recommendations_user, eval_recommendations_blend
 CREATE OR REPLACE TEMPORARY VIEW `eval_metrics` AS
 -- eval_metrics: one row per recommender source, metrics at K = 10 averaged over test users (users with a row in eval_relevant).
 -- precision = hits / K; recall = hits / |relevant|; nDCG = DCG / ideal DCG with gain 1 / log2(rank + 1);
@@ -2251,6 +2316,15 @@ CROSS JOIN history AS h
 GROUP BY
     u.source;
 CACHE TABLE `eval_metrics` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+-- evaluation facts: sizes of the split and of the test population
+SELECT
+    (SELECT count(*) FROM `eval_train_clean_events`) AS train_events,
+    (SELECT count(*) FROM `eval_test_events`) AS test_pairs,
+    (SELECT count(DISTINCT user_id) FROM `eval_test_events`) AS test_users_all,
+    (SELECT count(DISTINCT user_id) FROM `eval_relevant`) AS test_users,
+    (SELECT count(*) FROM `eval_relevant`) AS relevant_pairs,
+    (SELECT count(*) FROM `eval_train_item_popularity`) AS catalogue_items;
+SELECT * FROM `eval_metrics`;
 
 -- ===== stage user_features: one row per user: activity, recency, category mix and follow-graph features (DOUBLE)
 -- reads: clean_events
@@ -2420,92 +2494,92 @@ SELECT
     CASE WHEN count(CAST(`log_followees` AS DECIMAL(38, 18))) = count(`log_followees`) AND (count(`log_followees`) = 0 OR sum(CAST(`log_followees` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(`log_followees` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(`log_followees`), 0) AS DOUBLE) AS m13,
     CASE WHEN count(CAST(`log_followees` * `log_followees` AS DECIMAL(38, 18))) = count(`log_followees` * `log_followees`) AND (count(`log_followees` * `log_followees`) = 0 OR sum(CAST(`log_followees` * `log_followees` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(`log_followees` * `log_followees` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(`log_followees` * `log_followees`), 0) AS DOUBLE) AS q13
 FROM `user_features`;
+-- register driver-made table segment_standardisation (m0 DOUBLE, m1 DOUBLE, m2 DOUBLE, m3 DOUBLE, m4 DOUBLE, m5 DOUBLE, m6 DOUBLE, m7 DOUBLE, m8 DOUBLE, m9 DOUBLE, m10 DOUBLE, m11 DOUBLE, m12 DOUBLE, m13 DOUBLE, s0 DOUBLE, s1 DOUBLE, s2 DOUBLE, s3 DOUBLE, s4 DOUBLE, s5 DOUBLE, s6 DOUBLE, s7 DOUBLE, s8 DOUBLE, s9 DOUBLE, s10 DOUBLE, s11 DOUBLE, s12 DOUBLE, s13 DOUBLE) as rows: one row: mean m{i} and standard deviation s{i} of each feature, z = (x - mean) / std;
 -- k-means sample: the first users by md5(user_id), standardised features z0…
 SELECT
+    f.user_id,
+    (coalesce(f.`log_events`, st.m0) - st.m0) / st.s0 AS z0,
+    (coalesce(f.`ev00_share`, st.m1) - st.m1) / st.s1 AS z1,
+    (coalesce(f.`ev01_share`, st.m2) - st.m2) / st.s2 AS z2,
+    (coalesce(f.`ev02_share`, st.m3) - st.m3) / st.s3 AS z3,
+    (coalesce(f.`ev03_share`, st.m4) - st.m4) / st.s4 AS z4,
+    (coalesce(f.`recency_days`, st.m5) - st.m5) / st.s5 AS z5,
+    (coalesce(f.`log_active_days`, st.m6) - st.m6) / st.s6 AS z6,
+    (coalesce(f.`evening_share`, st.m7) - st.m7) / st.s7 AS z7,
+    (coalesce(f.`cat00_share`, st.m8) - st.m8) / st.s8 AS z8,
+    (coalesce(f.`cat01_share`, st.m9) - st.m9) / st.s9 AS z9,
+    (coalesce(f.`category_entropy`, st.m10) - st.m10) / st.s10 AS z10,
+    (coalesce(f.`category_count`, st.m11) - st.m11) / st.s11 AS z11,
+    (coalesce(f.`log_followers`, st.m12) - st.m12) / st.s12 AS z12,
+    (coalesce(f.`log_followees`, st.m13) - st.m13) / st.s13 AS z13
+FROM `user_features` AS f
+CROSS JOIN `segment_standardisation` AS st
+ORDER BY
+    md5(f.user_id),
+    f.user_id
+LIMIT 20000;
+-- on the driver: k-means (ML.NET) on the sample: k from Segments:K, else the highest mean silhouette in [MinK, MaxK];
+-- register driver-made table segment_centroids (segment BIGINT, c0 DOUBLE, c1 DOUBLE, c2 DOUBLE, c3 DOUBLE, c4 DOUBLE, c5 DOUBLE, c6 DOUBLE, c7 DOUBLE, c8 DOUBLE, c9 DOUBLE, c10 DOUBLE, c11 DOUBLE, c12 DOUBLE, c13 DOUBLE) as rows: one row per fitted centroid: segment id and its coordinate c{i} per standardised feature (none when the sample is empty);
+CREATE OR REPLACE TEMPORARY VIEW `segments` AS
+-- segments: one row per user; the nearest centroid of segment_centroids (standardised space, squared Euclidean), ties to the lowest id.
+WITH standardised AS (
+    SELECT
+        f.user_id,
+        (coalesce(f.`log_events`, st.m0) - st.m0) / st.s0 AS z0,
+        (coalesce(f.`ev00_share`, st.m1) - st.m1) / st.s1 AS z1,
+        (coalesce(f.`ev01_share`, st.m2) - st.m2) / st.s2 AS z2,
+        (coalesce(f.`ev02_share`, st.m3) - st.m3) / st.s3 AS z3,
+        (coalesce(f.`ev03_share`, st.m4) - st.m4) / st.s4 AS z4,
+        (coalesce(f.`recency_days`, st.m5) - st.m5) / st.s5 AS z5,
+        (coalesce(f.`log_active_days`, st.m6) - st.m6) / st.s6 AS z6,
+        (coalesce(f.`evening_share`, st.m7) - st.m7) / st.s7 AS z7,
+        (coalesce(f.`cat00_share`, st.m8) - st.m8) / st.s8 AS z8,
+        (coalesce(f.`cat01_share`, st.m9) - st.m9) / st.s9 AS z9,
+        (coalesce(f.`category_entropy`, st.m10) - st.m10) / st.s10 AS z10,
+        (coalesce(f.`category_count`, st.m11) - st.m11) / st.s11 AS z11,
+        (coalesce(f.`log_followers`, st.m12) - st.m12) / st.s12 AS z12,
+        (coalesce(f.`log_followees`, st.m13) - st.m13) / st.s13 AS z13
+    FROM `user_features` AS f
+    CROSS JOIN `segment_standardisation` AS st
+),
+distances AS (
+    SELECT
+        s.user_id,
+        k.segment,
+        (s.z0 - k.c0) * (s.z0 - k.c0)
+            + (s.z1 - k.c1) * (s.z1 - k.c1)
+            + (s.z2 - k.c2) * (s.z2 - k.c2)
+            + (s.z3 - k.c3) * (s.z3 - k.c3)
+            + (s.z4 - k.c4) * (s.z4 - k.c4)
+            + (s.z5 - k.c5) * (s.z5 - k.c5)
+            + (s.z6 - k.c6) * (s.z6 - k.c6)
+            + (s.z7 - k.c7) * (s.z7 - k.c7)
+            + (s.z8 - k.c8) * (s.z8 - k.c8)
+            + (s.z9 - k.c9) * (s.z9 - k.c9)
+            + (s.z10 - k.c10) * (s.z10 - k.c10)
+            + (s.z11 - k.c11) * (s.z11 - k.c11)
+            + (s.z12 - k.c12) * (s.z12 - k.c12)
+            + (s.z13 - k.c13) * (s.z13 - k.c13) AS squared
+    FROM standardised AS s
+    CROSS JOIN `segment_centroids` AS k
+)
+SELECT
     user_id,
-    (coalesce(`log_events`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z0,
-    (coalesce(`ev00_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z1,
-    (coalesce(`ev01_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z2,
-    (coalesce(`ev02_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z3,
-    (coalesce(`ev03_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z4,
-    (coalesce(`recency_days`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z5,
-    (coalesce(`log_active_days`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z6,
-    (coalesce(`evening_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z7,
-    (coalesce(`cat00_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z8,
-    (coalesce(`cat01_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z9,
-    (coalesce(`category_entropy`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z10,
-    (coalesce(`category_count`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z11,
-    (coalesce(`log_followers`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z12,
-    (coalesce(`log_followees`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z13
-FROM `user_features`
+    min(named_struct('v', -(-squared), 'k', segment)).k AS segment,
+    sqrt(min(squared)) AS distance
+FROM distances
+GROUP BY
+    user_id;
+CACHE TABLE `segments` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+-- segments self-check: the sample users' assigned segments, in sample order
+SELECT
+    user_id,
+    segment
+FROM `segments`
 ORDER BY
     md5(user_id),
     user_id
 LIMIT 20000;
--- k-means is fitted on the sample on the driver (ML.NET); the centroids below are placeholders for the fitted ones
-CREATE OR REPLACE TEMPORARY VIEW `segments` AS
--- segments: one row per user; nearest of 2 centroids (standardised space, squared Euclidean), ties to the lowest id.
-WITH standardised AS (
-    SELECT
-        user_id,
-        (coalesce(`log_events`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z0,
-        (coalesce(`ev00_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z1,
-        (coalesce(`ev01_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z2,
-        (coalesce(`ev02_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z3,
-        (coalesce(`ev03_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z4,
-        (coalesce(`recency_days`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z5,
-        (coalesce(`log_active_days`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z6,
-        (coalesce(`evening_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z7,
-        (coalesce(`cat00_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z8,
-        (coalesce(`cat01_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z9,
-        (coalesce(`category_entropy`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z10,
-        (coalesce(`category_count`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z11,
-        (coalesce(`log_followers`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z12,
-        (coalesce(`log_followees`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z13
-    FROM `user_features`
-),
-distances AS (
-    SELECT
-        user_id,
-        (z0 - CAST(0 AS DOUBLE)) * (z0 - CAST(0 AS DOUBLE))
-            + (z1 - CAST(0 AS DOUBLE)) * (z1 - CAST(0 AS DOUBLE))
-            + (z2 - CAST(0 AS DOUBLE)) * (z2 - CAST(0 AS DOUBLE))
-            + (z3 - CAST(0 AS DOUBLE)) * (z3 - CAST(0 AS DOUBLE))
-            + (z4 - CAST(0 AS DOUBLE)) * (z4 - CAST(0 AS DOUBLE))
-            + (z5 - CAST(0 AS DOUBLE)) * (z5 - CAST(0 AS DOUBLE))
-            + (z6 - CAST(0 AS DOUBLE)) * (z6 - CAST(0 AS DOUBLE))
-            + (z7 - CAST(0 AS DOUBLE)) * (z7 - CAST(0 AS DOUBLE))
-            + (z8 - CAST(0 AS DOUBLE)) * (z8 - CAST(0 AS DOUBLE))
-            + (z9 - CAST(0 AS DOUBLE)) * (z9 - CAST(0 AS DOUBLE))
-            + (z10 - CAST(0 AS DOUBLE)) * (z10 - CAST(0 AS DOUBLE))
-            + (z11 - CAST(0 AS DOUBLE)) * (z11 - CAST(0 AS DOUBLE))
-            + (z12 - CAST(0 AS DOUBLE)) * (z12 - CAST(0 AS DOUBLE))
-            + (z13 - CAST(0 AS DOUBLE)) * (z13 - CAST(0 AS DOUBLE)) AS d0,
-        (z0 - CAST(1 AS DOUBLE)) * (z0 - CAST(1 AS DOUBLE))
-            + (z1 - CAST(1 AS DOUBLE)) * (z1 - CAST(1 AS DOUBLE))
-            + (z2 - CAST(1 AS DOUBLE)) * (z2 - CAST(1 AS DOUBLE))
-            + (z3 - CAST(1 AS DOUBLE)) * (z3 - CAST(1 AS DOUBLE))
-            + (z4 - CAST(1 AS DOUBLE)) * (z4 - CAST(1 AS DOUBLE))
-            + (z5 - CAST(1 AS DOUBLE)) * (z5 - CAST(1 AS DOUBLE))
-            + (z6 - CAST(1 AS DOUBLE)) * (z6 - CAST(1 AS DOUBLE))
-            + (z7 - CAST(1 AS DOUBLE)) * (z7 - CAST(1 AS DOUBLE))
-            + (z8 - CAST(1 AS DOUBLE)) * (z8 - CAST(1 AS DOUBLE))
-            + (z9 - CAST(1 AS DOUBLE)) * (z9 - CAST(1 AS DOUBLE))
-            + (z10 - CAST(1 AS DOUBLE)) * (z10 - CAST(1 AS DOUBLE))
-            + (z11 - CAST(1 AS DOUBLE)) * (z11 - CAST(1 AS DOUBLE))
-            + (z12 - CAST(1 AS DOUBLE)) * (z12 - CAST(1 AS DOUBLE))
-            + (z13 - CAST(1 AS DOUBLE)) * (z13 - CAST(1 AS DOUBLE)) AS d1
-    FROM standardised
-)
-SELECT
-    user_id,
-    CAST(CASE
-        WHEN d0 <= d1 THEN 0
-        ELSE 1
-    END AS BIGINT) AS segment,
-    sqrt(least(d0, d1)) AS distance
-FROM distances;
-CACHE TABLE `segments` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
 
 -- ===== stage segment_profiles: one row per reported segment (−1 = small segments merged): size, event mix, lifts, mean features, label
 -- reads: segments, user_features, clean_events; published
@@ -2516,35 +2590,62 @@ SELECT
 FROM `segments`
 GROUP BY segment
 ORDER BY segment;
+-- register driver-made table segment_groups (segment BIGINT, grp BIGINT) as rows: one row per segment: the group it is reported in, its own id or -1 when it has fewer than Privacy:KAnonymity users;
 -- mean features per reported segment
 SELECT
-    s.segment AS grp,
+    g.grp,
     count(*) AS users,
     CASE WHEN count(CAST(f.`log_events` AS DECIMAL(38, 18))) = count(f.`log_events`) AND (count(f.`log_events`) = 0 OR sum(CAST(f.`log_events` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`log_events` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`log_events`), 0) AS DOUBLE) AS f0,
-    CASE WHEN count(CAST(f.`recency_days` AS DECIMAL(38, 18))) = count(f.`recency_days`) AND (count(f.`recency_days`) = 0 OR sum(CAST(f.`recency_days` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`recency_days` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`recency_days`), 0) AS DOUBLE) AS f1
+    CASE WHEN count(CAST(f.`ev00_log_count` AS DECIMAL(38, 18))) = count(f.`ev00_log_count`) AND (count(f.`ev00_log_count`) = 0 OR sum(CAST(f.`ev00_log_count` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`ev00_log_count` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`ev00_log_count`), 0) AS DOUBLE) AS f1,
+    CASE WHEN count(CAST(f.`ev00_log_decayed` AS DECIMAL(38, 18))) = count(f.`ev00_log_decayed`) AND (count(f.`ev00_log_decayed`) = 0 OR sum(CAST(f.`ev00_log_decayed` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`ev00_log_decayed` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`ev00_log_decayed`), 0) AS DOUBLE) AS f2,
+    CASE WHEN count(CAST(f.`ev00_share` AS DECIMAL(38, 18))) = count(f.`ev00_share`) AND (count(f.`ev00_share`) = 0 OR sum(CAST(f.`ev00_share` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`ev00_share` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`ev00_share`), 0) AS DOUBLE) AS f3,
+    CASE WHEN count(CAST(f.`ev01_log_count` AS DECIMAL(38, 18))) = count(f.`ev01_log_count`) AND (count(f.`ev01_log_count`) = 0 OR sum(CAST(f.`ev01_log_count` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`ev01_log_count` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`ev01_log_count`), 0) AS DOUBLE) AS f4,
+    CASE WHEN count(CAST(f.`ev01_log_decayed` AS DECIMAL(38, 18))) = count(f.`ev01_log_decayed`) AND (count(f.`ev01_log_decayed`) = 0 OR sum(CAST(f.`ev01_log_decayed` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`ev01_log_decayed` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`ev01_log_decayed`), 0) AS DOUBLE) AS f5,
+    CASE WHEN count(CAST(f.`ev01_share` AS DECIMAL(38, 18))) = count(f.`ev01_share`) AND (count(f.`ev01_share`) = 0 OR sum(CAST(f.`ev01_share` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`ev01_share` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`ev01_share`), 0) AS DOUBLE) AS f6,
+    CASE WHEN count(CAST(f.`ev02_log_count` AS DECIMAL(38, 18))) = count(f.`ev02_log_count`) AND (count(f.`ev02_log_count`) = 0 OR sum(CAST(f.`ev02_log_count` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`ev02_log_count` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`ev02_log_count`), 0) AS DOUBLE) AS f7,
+    CASE WHEN count(CAST(f.`ev02_log_decayed` AS DECIMAL(38, 18))) = count(f.`ev02_log_decayed`) AND (count(f.`ev02_log_decayed`) = 0 OR sum(CAST(f.`ev02_log_decayed` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`ev02_log_decayed` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`ev02_log_decayed`), 0) AS DOUBLE) AS f8,
+    CASE WHEN count(CAST(f.`ev02_share` AS DECIMAL(38, 18))) = count(f.`ev02_share`) AND (count(f.`ev02_share`) = 0 OR sum(CAST(f.`ev02_share` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`ev02_share` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`ev02_share`), 0) AS DOUBLE) AS f9,
+    CASE WHEN count(CAST(f.`ev03_log_count` AS DECIMAL(38, 18))) = count(f.`ev03_log_count`) AND (count(f.`ev03_log_count`) = 0 OR sum(CAST(f.`ev03_log_count` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`ev03_log_count` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`ev03_log_count`), 0) AS DOUBLE) AS f10,
+    CASE WHEN count(CAST(f.`ev03_log_decayed` AS DECIMAL(38, 18))) = count(f.`ev03_log_decayed`) AND (count(f.`ev03_log_decayed`) = 0 OR sum(CAST(f.`ev03_log_decayed` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`ev03_log_decayed` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`ev03_log_decayed`), 0) AS DOUBLE) AS f11,
+    CASE WHEN count(CAST(f.`ev03_share` AS DECIMAL(38, 18))) = count(f.`ev03_share`) AND (count(f.`ev03_share`) = 0 OR sum(CAST(f.`ev03_share` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`ev03_share` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`ev03_share`), 0) AS DOUBLE) AS f12,
+    CASE WHEN count(CAST(f.`recency_days` AS DECIMAL(38, 18))) = count(f.`recency_days`) AND (count(f.`recency_days`) = 0 OR sum(CAST(f.`recency_days` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`recency_days` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`recency_days`), 0) AS DOUBLE) AS f13,
+    CASE WHEN count(CAST(f.`log_active_days` AS DECIMAL(38, 18))) = count(f.`log_active_days`) AND (count(f.`log_active_days`) = 0 OR sum(CAST(f.`log_active_days` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`log_active_days` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`log_active_days`), 0) AS DOUBLE) AS f14,
+    CASE WHEN count(CAST(f.`evening_share` AS DECIMAL(38, 18))) = count(f.`evening_share`) AND (count(f.`evening_share`) = 0 OR sum(CAST(f.`evening_share` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`evening_share` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`evening_share`), 0) AS DOUBLE) AS f15,
+    CASE WHEN count(CAST(f.`cat00_share` AS DECIMAL(38, 18))) = count(f.`cat00_share`) AND (count(f.`cat00_share`) = 0 OR sum(CAST(f.`cat00_share` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`cat00_share` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`cat00_share`), 0) AS DOUBLE) AS f16,
+    CASE WHEN count(CAST(f.`cat01_share` AS DECIMAL(38, 18))) = count(f.`cat01_share`) AND (count(f.`cat01_share`) = 0 OR sum(CAST(f.`cat01_share` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`cat01_share` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`cat01_share`), 0) AS DOUBLE) AS f17,
+    CASE WHEN count(CAST(f.`category_entropy` AS DECIMAL(38, 18))) = count(f.`category_entropy`) AND (count(f.`category_entropy`) = 0 OR sum(CAST(f.`category_entropy` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`category_entropy` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`category_entropy`), 0) AS DOUBLE) AS f18,
+    CASE WHEN count(CAST(f.`category_count` AS DECIMAL(38, 18))) = count(f.`category_count`) AND (count(f.`category_count`) = 0 OR sum(CAST(f.`category_count` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`category_count` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`category_count`), 0) AS DOUBLE) AS f19,
+    CASE WHEN count(CAST(f.`log_followers` AS DECIMAL(38, 18))) = count(f.`log_followers`) AND (count(f.`log_followers`) = 0 OR sum(CAST(f.`log_followers` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`log_followers` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`log_followers`), 0) AS DOUBLE) AS f20,
+    CASE WHEN count(CAST(f.`log_followees` AS DECIMAL(38, 18))) = count(f.`log_followees`) AND (count(f.`log_followees`) = 0 OR sum(CAST(f.`log_followees` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(f.`log_followees` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(f.`log_followees`), 0) AS DOUBLE) AS f21
 FROM `segments` AS s
+JOIN `segment_groups` AS g
+    ON g.segment = s.segment
 JOIN `user_features` AS f
     ON f.user_id = s.user_id
-GROUP BY s.segment;
+GROUP BY g.grp;
 -- events per reported segment and event type
 SELECT
-    s.segment AS grp,
+    g.grp,
     e.event_type,
     count(*) AS events
 FROM `clean_events` AS e
 JOIN `segments` AS s
     ON s.user_id = e.user_id
+JOIN `segment_groups` AS g
+    ON g.segment = s.segment
 GROUP BY
-    s.segment,
+    g.grp,
     e.event_type;
 -- events per reported segment and item category
 SELECT
-    s.segment AS grp,
+    g.grp,
     ic.category,
     count(*) AS events
 FROM `clean_events` AS e
 JOIN `segments` AS s
     ON s.user_id = e.user_id
+JOIN `segment_groups` AS g
+    ON g.segment = s.segment
 JOIN (
     SELECT
         item_id,
@@ -2555,17 +2656,19 @@ JOIN (
 ) AS ic
     ON ic.item_id = e.item_id
 GROUP BY
-    s.segment,
+    g.grp,
     ic.category;
 -- top items per reported segment by lift = (share of the segment's events) / (share of all events)
 WITH segment_events AS (
     SELECT
-        s.segment AS grp,
+        g.grp,
         e.user_id,
         e.item_id
     FROM `clean_events` AS e
     JOIN `segments` AS s
         ON s.user_id = e.user_id
+    JOIN `segment_groups` AS g
+        ON g.segment = s.segment
 ),
 segment_totals AS (
     SELECT grp, count(*) AS n FROM segment_events GROUP BY grp
@@ -2619,43 +2722,8 @@ WHERE position <= 5
 ORDER BY
     grp,
     position;
--- the table is then written from these k small results (one SELECT of literals per reported segment, labels derived on the driver):
-CREATE OR REPLACE TEMPORARY VIEW `segment_profiles` AS
--- segment_profiles: one row per reported segment (-1 = segments below k-anonymity, merged).
-SELECT
-    CAST(NULL AS BIGINT) AS segment,
-    CAST(NULL AS STRING) AS label,
-    CAST(NULL AS BIGINT) AS users,
-    CAST(NULL AS DOUBLE) AS share,
-    CAST(NULL AS DOUBLE) AS events_per_user,
-    CAST(NULL AS STRING) AS event_mix,
-    CAST(NULL AS STRING) AS top_categories,
-    CAST(NULL AS STRING) AS top_items,
-    CAST(NULL AS DOUBLE) AS `mean_log_events`,
-    CAST(NULL AS DOUBLE) AS `mean_ev00_log_count`,
-    CAST(NULL AS DOUBLE) AS `mean_ev00_log_decayed`,
-    CAST(NULL AS DOUBLE) AS `mean_ev00_share`,
-    CAST(NULL AS DOUBLE) AS `mean_ev01_log_count`,
-    CAST(NULL AS DOUBLE) AS `mean_ev01_log_decayed`,
-    CAST(NULL AS DOUBLE) AS `mean_ev01_share`,
-    CAST(NULL AS DOUBLE) AS `mean_ev02_log_count`,
-    CAST(NULL AS DOUBLE) AS `mean_ev02_log_decayed`,
-    CAST(NULL AS DOUBLE) AS `mean_ev02_share`,
-    CAST(NULL AS DOUBLE) AS `mean_ev03_log_count`,
-    CAST(NULL AS DOUBLE) AS `mean_ev03_log_decayed`,
-    CAST(NULL AS DOUBLE) AS `mean_ev03_share`,
-    CAST(NULL AS DOUBLE) AS `mean_recency_days`,
-    CAST(NULL AS DOUBLE) AS `mean_log_active_days`,
-    CAST(NULL AS DOUBLE) AS `mean_evening_share`,
-    CAST(NULL AS DOUBLE) AS `mean_cat00_share`,
-    CAST(NULL AS DOUBLE) AS `mean_cat01_share`,
-    CAST(NULL AS DOUBLE) AS `mean_category_entropy`,
-    CAST(NULL AS DOUBLE) AS `mean_category_count`,
-    CAST(NULL AS DOUBLE) AS `mean_log_followers`,
-    CAST(NULL AS DOUBLE) AS `mean_log_followees`
-FROM `segments`
-WHERE 1 = 0;
-CACHE TABLE `segment_profiles` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+-- on the driver: one profile per reported segment from these results: shares, lifts and a label;
+-- register driver-made table segment_profiles (segment BIGINT, label STRING, users BIGINT, share DOUBLE, events_per_user DOUBLE, event_mix STRING, top_categories STRING, top_items STRING, mean_log_events DOUBLE, mean_ev00_log_count DOUBLE, mean_ev00_log_decayed DOUBLE, mean_ev00_share DOUBLE, mean_ev01_log_count DOUBLE, mean_ev01_log_decayed DOUBLE, mean_ev01_share DOUBLE, mean_ev02_log_count DOUBLE, mean_ev02_log_decayed DOUBLE, mean_ev02_share DOUBLE, mean_ev03_log_count DOUBLE, mean_ev03_log_decayed DOUBLE, mean_ev03_share DOUBLE, mean_recency_days DOUBLE, mean_log_active_days DOUBLE, mean_evening_share DOUBLE, mean_cat00_share DOUBLE, mean_cat01_share DOUBLE, mean_category_entropy DOUBLE, mean_category_count DOUBLE, mean_log_followers DOUBLE, mean_log_followees DOUBLE) as rows: one row per reported segment (-1 = segments below k-anonymity, merged): size, event mix, lifts, mean features and label;
 
 -- ===== stage user_scores: one row per (user, class): softmax probability of the next engagement's category, rank 1 = most likely
 -- reads: user_features, clean_events, items_source; published
@@ -2845,116 +2913,229 @@ SELECT
     CASE WHEN count(CAST(`log_followees` AS DECIMAL(38, 18))) = count(`log_followees`) AND (count(`log_followees`) = 0 OR sum(CAST(`log_followees` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(`log_followees` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(`log_followees`), 0) AS DOUBLE) AS m21,
     CASE WHEN count(CAST(`log_followees` * `log_followees` AS DECIMAL(38, 18))) = count(`log_followees` * `log_followees`) AND (count(`log_followees` * `log_followees`) = 0 OR sum(CAST(`log_followees` * `log_followees` AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(`log_followees` * `log_followees` AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END / CAST(nullif(count(`log_followees` * `log_followees`), 0) AS DOUBLE) AS q21
 FROM `score_training_features`;
+-- register driver-made table score_standardisation (m0 DOUBLE, m1 DOUBLE, m2 DOUBLE, m3 DOUBLE, m4 DOUBLE, m5 DOUBLE, m6 DOUBLE, m7 DOUBLE, m8 DOUBLE, m9 DOUBLE, m10 DOUBLE, m11 DOUBLE, m12 DOUBLE, m13 DOUBLE, m14 DOUBLE, m15 DOUBLE, m16 DOUBLE, m17 DOUBLE, m18 DOUBLE, m19 DOUBLE, m20 DOUBLE, m21 DOUBLE, s0 DOUBLE, s1 DOUBLE, s2 DOUBLE, s3 DOUBLE, s4 DOUBLE, s5 DOUBLE, s6 DOUBLE, s7 DOUBLE, s8 DOUBLE, s9 DOUBLE, s10 DOUBLE, s11 DOUBLE, s12 DOUBLE, s13 DOUBLE, s14 DOUBLE, s15 DOUBLE, s16 DOUBLE, s17 DOUBLE, s18 DOUBLE, s19 DOUBLE, s20 DOUBLE, s21 DOUBLE) as rows: one row: mean m{i} and standard deviation s{i} of each feature, z = (x - mean) / std;
 -- training sample: labelled users with features at the cutoff, the first by md5(user_id); holdout_key splits off the hold-out
 SELECT
     f.user_id,
     l.label,
     md5(concat_ws('', f.user_id, '|holdout')) AS holdout_key,
-    (coalesce(f.`log_events`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z0,
-    (coalesce(f.`ev00_log_count`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z1,
-    (coalesce(f.`ev00_log_decayed`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z2,
-    (coalesce(f.`ev00_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z3,
-    (coalesce(f.`ev01_log_count`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z4,
-    (coalesce(f.`ev01_log_decayed`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z5,
-    (coalesce(f.`ev01_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z6,
-    (coalesce(f.`ev02_log_count`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z7,
-    (coalesce(f.`ev02_log_decayed`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z8,
-    (coalesce(f.`ev02_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z9,
-    (coalesce(f.`ev03_log_count`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z10,
-    (coalesce(f.`ev03_log_decayed`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z11,
-    (coalesce(f.`ev03_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z12,
-    (coalesce(f.`recency_days`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z13,
-    (coalesce(f.`log_active_days`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z14,
-    (coalesce(f.`evening_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z15,
-    (coalesce(f.`cat00_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z16,
-    (coalesce(f.`cat01_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z17,
-    (coalesce(f.`category_entropy`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z18,
-    (coalesce(f.`category_count`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z19,
-    (coalesce(f.`log_followers`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z20,
-    (coalesce(f.`log_followees`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z21
+    (coalesce(f.`log_events`, st.m0) - st.m0) / st.s0 AS z0,
+    (coalesce(f.`ev00_log_count`, st.m1) - st.m1) / st.s1 AS z1,
+    (coalesce(f.`ev00_log_decayed`, st.m2) - st.m2) / st.s2 AS z2,
+    (coalesce(f.`ev00_share`, st.m3) - st.m3) / st.s3 AS z3,
+    (coalesce(f.`ev01_log_count`, st.m4) - st.m4) / st.s4 AS z4,
+    (coalesce(f.`ev01_log_decayed`, st.m5) - st.m5) / st.s5 AS z5,
+    (coalesce(f.`ev01_share`, st.m6) - st.m6) / st.s6 AS z6,
+    (coalesce(f.`ev02_log_count`, st.m7) - st.m7) / st.s7 AS z7,
+    (coalesce(f.`ev02_log_decayed`, st.m8) - st.m8) / st.s8 AS z8,
+    (coalesce(f.`ev02_share`, st.m9) - st.m9) / st.s9 AS z9,
+    (coalesce(f.`ev03_log_count`, st.m10) - st.m10) / st.s10 AS z10,
+    (coalesce(f.`ev03_log_decayed`, st.m11) - st.m11) / st.s11 AS z11,
+    (coalesce(f.`ev03_share`, st.m12) - st.m12) / st.s12 AS z12,
+    (coalesce(f.`recency_days`, st.m13) - st.m13) / st.s13 AS z13,
+    (coalesce(f.`log_active_days`, st.m14) - st.m14) / st.s14 AS z14,
+    (coalesce(f.`evening_share`, st.m15) - st.m15) / st.s15 AS z15,
+    (coalesce(f.`cat00_share`, st.m16) - st.m16) / st.s16 AS z16,
+    (coalesce(f.`cat01_share`, st.m17) - st.m17) / st.s17 AS z17,
+    (coalesce(f.`category_entropy`, st.m18) - st.m18) / st.s18 AS z18,
+    (coalesce(f.`category_count`, st.m19) - st.m19) / st.s19 AS z19,
+    (coalesce(f.`log_followers`, st.m20) - st.m20) / st.s20 AS z20,
+    (coalesce(f.`log_followees`, st.m21) - st.m21) / st.s21 AS z21
 FROM `score_training_features` AS f
 JOIN `score_labels` AS l
     ON l.user_id = f.user_id
+CROSS JOIN `score_standardisation` AS st
 ORDER BY
     md5(f.user_id),
     f.user_id
 LIMIT 20000;
--- the model is fitted on the sample on the driver (ML.NET); weights below are placeholders for the fitted ones
+-- on the driver: softmax regression (ML.NET L-BFGS maximum entropy) on the sample's training users; log-loss and accuracy on the hold-out;
+-- register driver-made table score_weights (class_index BIGINT, class STRING, bias DOUBLE, w0 DOUBLE, w1 DOUBLE, w2 DOUBLE, w3 DOUBLE, w4 DOUBLE, w5 DOUBLE, w6 DOUBLE, w7 DOUBLE, w8 DOUBLE, w9 DOUBLE, w10 DOUBLE, w11 DOUBLE, w12 DOUBLE, w13 DOUBLE, w14 DOUBLE, w15 DOUBLE, w16 DOUBLE, w17 DOUBLE, w18 DOUBLE, w19 DOUBLE, w20 DOUBLE, w21 DOUBLE) as rows: one row per class: its index, name, bias and weight w{i} per standardised feature (none when the model was skipped);
 CREATE OR REPLACE TEMPORARY VIEW `user_scores` AS
--- user_scores: one row per (user, class); probability = softmax over 2 classes, rank 1 = most likely (ties by class).
+-- user_scores: one row per (user, class of score_weights); probability = softmax over the classes, rank 1 = most likely (ties by class).
 WITH standardised AS (
     SELECT
-        user_id,
-        (coalesce(`log_events`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z0,
-        (coalesce(`ev00_log_count`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z1,
-        (coalesce(`ev00_log_decayed`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z2,
-        (coalesce(`ev00_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z3,
-        (coalesce(`ev01_log_count`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z4,
-        (coalesce(`ev01_log_decayed`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z5,
-        (coalesce(`ev01_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z6,
-        (coalesce(`ev02_log_count`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z7,
-        (coalesce(`ev02_log_decayed`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z8,
-        (coalesce(`ev02_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z9,
-        (coalesce(`ev03_log_count`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z10,
-        (coalesce(`ev03_log_decayed`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z11,
-        (coalesce(`ev03_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z12,
-        (coalesce(`recency_days`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z13,
-        (coalesce(`log_active_days`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z14,
-        (coalesce(`evening_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z15,
-        (coalesce(`cat00_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z16,
-        (coalesce(`cat01_share`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z17,
-        (coalesce(`category_entropy`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z18,
-        (coalesce(`category_count`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z19,
-        (coalesce(`log_followers`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z20,
-        (coalesce(`log_followees`, CAST(0 AS DOUBLE)) - CAST(0 AS DOUBLE)) / CAST(1 AS DOUBLE) AS z21
-    FROM `user_features`
+        f.user_id,
+        (coalesce(f.`log_events`, st.m0) - st.m0) / st.s0 AS z0,
+        (coalesce(f.`ev00_log_count`, st.m1) - st.m1) / st.s1 AS z1,
+        (coalesce(f.`ev00_log_decayed`, st.m2) - st.m2) / st.s2 AS z2,
+        (coalesce(f.`ev00_share`, st.m3) - st.m3) / st.s3 AS z3,
+        (coalesce(f.`ev01_log_count`, st.m4) - st.m4) / st.s4 AS z4,
+        (coalesce(f.`ev01_log_decayed`, st.m5) - st.m5) / st.s5 AS z5,
+        (coalesce(f.`ev01_share`, st.m6) - st.m6) / st.s6 AS z6,
+        (coalesce(f.`ev02_log_count`, st.m7) - st.m7) / st.s7 AS z7,
+        (coalesce(f.`ev02_log_decayed`, st.m8) - st.m8) / st.s8 AS z8,
+        (coalesce(f.`ev02_share`, st.m9) - st.m9) / st.s9 AS z9,
+        (coalesce(f.`ev03_log_count`, st.m10) - st.m10) / st.s10 AS z10,
+        (coalesce(f.`ev03_log_decayed`, st.m11) - st.m11) / st.s11 AS z11,
+        (coalesce(f.`ev03_share`, st.m12) - st.m12) / st.s12 AS z12,
+        (coalesce(f.`recency_days`, st.m13) - st.m13) / st.s13 AS z13,
+        (coalesce(f.`log_active_days`, st.m14) - st.m14) / st.s14 AS z14,
+        (coalesce(f.`evening_share`, st.m15) - st.m15) / st.s15 AS z15,
+        (coalesce(f.`cat00_share`, st.m16) - st.m16) / st.s16 AS z16,
+        (coalesce(f.`cat01_share`, st.m17) - st.m17) / st.s17 AS z17,
+        (coalesce(f.`category_entropy`, st.m18) - st.m18) / st.s18 AS z18,
+        (coalesce(f.`category_count`, st.m19) - st.m19) / st.s19 AS z19,
+        (coalesce(f.`log_followers`, st.m20) - st.m20) / st.s20 AS z20,
+        (coalesce(f.`log_followees`, st.m21) - st.m21) / st.s21 AS z21
+    FROM `user_features` AS f
+    CROSS JOIN `score_standardisation` AS st
 ),
 logits AS (
     SELECT
+        s.user_id,
+        w.class,
+        w.bias
+            + w.w0 * s.z0
+            + w.w1 * s.z1
+            + w.w2 * s.z2
+            + w.w3 * s.z3
+            + w.w4 * s.z4
+            + w.w5 * s.z5
+            + w.w6 * s.z6
+            + w.w7 * s.z7
+            + w.w8 * s.z8
+            + w.w9 * s.z9
+            + w.w10 * s.z10
+            + w.w11 * s.z11
+            + w.w12 * s.z12
+            + w.w13 * s.z13
+            + w.w14 * s.z14
+            + w.w15 * s.z15
+            + w.w16 * s.z16
+            + w.w17 * s.z17
+            + w.w18 * s.z18
+            + w.w19 * s.z19
+            + w.w20 * s.z20
+            + w.w21 * s.z21 AS logit
+    FROM standardised AS s
+    CROSS JOIN `score_weights` AS w
+),
+maxima AS (
+    SELECT
         user_id,
-        CAST(0 AS DOUBLE) AS l0,
-        CAST(0 AS DOUBLE) AS l1
-    FROM standardised
+        max(logit) AS l_max
+    FROM logits
+    GROUP BY
+        user_id
 ),
 shifted AS (
     SELECT
+        l.user_id,
+        l.class,
+        exp(l.logit - m.l_max) AS e
+    FROM logits AS l
+    JOIN maxima AS m
+        ON m.user_id = l.user_id
+),
+totals AS (
+    SELECT
         user_id,
-        exp(l0 - l_max) AS e0,
-        exp(l1 - l_max) AS e1
-    FROM (
-        SELECT
-            *,
-            greatest(l0, l1) AS l_max
-        FROM logits
-    ) AS with_max
+        CASE WHEN count(CAST(e AS DECIMAL(38, 18))) = count(e) AND (count(e) = 0 OR sum(CAST(e AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(e AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END AS total
+    FROM shifted
+    GROUP BY
+        user_id
 ),
 probabilities AS (
     SELECT
-        user_id,
-        e0 / (e0 + e1) AS p0,
-        e1 / (e0 + e1) AS p1
-    FROM shifted
-),
-classes AS (
-    SELECT 0 AS class_index, '<category 1>' AS class
-        UNION ALL
-        SELECT 1 AS class_index, '<category 2>' AS class
-),
-long_scores AS (
-    SELECT
-        p.user_id,
-        cl.class,
-        CASE cl.class_index
-            WHEN 0 THEN p.p0
-            WHEN 1 THEN p.p1
-        END AS probability
-    FROM probabilities AS p
-    CROSS JOIN classes AS cl
+        x.user_id,
+        x.class,
+        x.e / t.total AS probability
+    FROM shifted AS x
+    JOIN totals AS t
+        ON t.user_id = x.user_id
 )
 SELECT
     user_id,
     class,
     probability,
     CAST(row_number() OVER (PARTITION BY user_id ORDER BY probability DESC, class) AS BIGINT) AS `rank`
-FROM long_scores;
+FROM probabilities;
 CACHE TABLE `user_scores` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+-- user_scores self-check: the first users by md5(user_id) with their standardised features, for ML.NET's own probabilities
+SELECT
+    f.user_id,
+    (coalesce(f.`log_events`, st.m0) - st.m0) / st.s0 AS z0,
+    (coalesce(f.`ev00_log_count`, st.m1) - st.m1) / st.s1 AS z1,
+    (coalesce(f.`ev00_log_decayed`, st.m2) - st.m2) / st.s2 AS z2,
+    (coalesce(f.`ev00_share`, st.m3) - st.m3) / st.s3 AS z3,
+    (coalesce(f.`ev01_log_count`, st.m4) - st.m4) / st.s4 AS z4,
+    (coalesce(f.`ev01_log_decayed`, st.m5) - st.m5) / st.s5 AS z5,
+    (coalesce(f.`ev01_share`, st.m6) - st.m6) / st.s6 AS z6,
+    (coalesce(f.`ev02_log_count`, st.m7) - st.m7) / st.s7 AS z7,
+    (coalesce(f.`ev02_log_decayed`, st.m8) - st.m8) / st.s8 AS z8,
+    (coalesce(f.`ev02_share`, st.m9) - st.m9) / st.s9 AS z9,
+    (coalesce(f.`ev03_log_count`, st.m10) - st.m10) / st.s10 AS z10,
+    (coalesce(f.`ev03_log_decayed`, st.m11) - st.m11) / st.s11 AS z11,
+    (coalesce(f.`ev03_share`, st.m12) - st.m12) / st.s12 AS z12,
+    (coalesce(f.`recency_days`, st.m13) - st.m13) / st.s13 AS z13,
+    (coalesce(f.`log_active_days`, st.m14) - st.m14) / st.s14 AS z14,
+    (coalesce(f.`evening_share`, st.m15) - st.m15) / st.s15 AS z15,
+    (coalesce(f.`cat00_share`, st.m16) - st.m16) / st.s16 AS z16,
+    (coalesce(f.`cat01_share`, st.m17) - st.m17) / st.s17 AS z17,
+    (coalesce(f.`category_entropy`, st.m18) - st.m18) / st.s18 AS z18,
+    (coalesce(f.`category_count`, st.m19) - st.m19) / st.s19 AS z19,
+    (coalesce(f.`log_followers`, st.m20) - st.m20) / st.s20 AS z20,
+    (coalesce(f.`log_followees`, st.m21) - st.m21) / st.s21 AS z21
+FROM `user_features` AS f
+CROSS JOIN `score_standardisation` AS st
+ORDER BY
+    md5(f.user_id),
+    f.user_id
+LIMIT 200;
+-- user_scores self-check: the engine's probabilities of the same users
+SELECT
+    s.user_id,
+    s.class,
+    s.probability
+FROM `user_scores` AS s
+JOIN (
+    SELECT user_id
+    FROM `user_features`
+    ORDER BY
+        md5(user_id),
+        user_id
+    LIMIT 200
+) AS checked
+    ON checked.user_id = s.user_id;
+
+-- ===== publish: each published table is written as Parquet into the run's staging folder, then moved into place
+-- write affinity as Parquet, rows ordered by user_id, item_id;
+-- write item_similarity as Parquet, rows ordered by item_id, rank;
+-- write user_neighbors as Parquet, rows ordered by user_id, rank;
+-- write recommendations as Parquet, rows ordered by user_id, rank;
+-- write segments as Parquet, rows ordered by user_id;
+-- write segment_profiles as Parquet, rows ordered by segment;
+-- write user_scores as Parquet, rows ordered by user_id, rank;
+
+-- ===== report.html: the aggregates its sections read
+-- report: recommendation rows by source
+SELECT
+    source,
+    count(*) AS n
+FROM `recommendations`
+GROUP BY
+    source
+ORDER BY
+    source;
+-- report: the published segment profiles
+SELECT segment, label, users, share, events_per_user, event_mix, top_categories, top_items
+FROM `segment_profiles`
+ORDER BY segment;
+-- report: users per most likely class
+SELECT
+    class,
+    count(*) AS users,
+    avg(probability) AS mean_probability
+FROM `user_scores`
+WHERE `rank` = 1
+GROUP BY class
+ORDER BY users DESC, class;
+-- report: histogram of the top class's probability
+SELECT
+    CAST(floor(probability * CAST(10 AS DOUBLE)) AS BIGINT) AS bin,
+    count(*) AS users
+FROM `user_scores`
+WHERE `rank` = 1
+GROUP BY CAST(floor(probability * CAST(10 AS DOUBLE)) AS BIGINT)
+ORDER BY bin;

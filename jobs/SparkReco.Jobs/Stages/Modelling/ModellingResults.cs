@@ -1,0 +1,70 @@
+using SparkReco.Core.Stages;
+
+namespace SparkReco.Jobs.Stages.Modelling;
+
+/// <summary>
+/// metrics.json's "segments": how k was chosen and how well the engine's assignment matches ML.NET. No centroids and no
+/// standardisation: with them, the mean features of a segment that k-anonymity withholds from segment_profiles could be
+/// reconstructed exactly. Published figures follow the same suppression as the tables.
+/// </summary>
+public sealed record SegmentMetrics(
+    int K,
+    string KChosenBy,
+    IReadOnlyDictionary<string, double> SilhouetteByK,
+    int SampleUsers,
+    double Inertia,
+    double SqlVsMlnetSampleAgreement,
+    long Users) : IManifestFacts
+{
+    public IEnumerable<KeyValuePair<string, object>> ManifestFacts()
+    {
+        yield return new("segments.k", K);
+    }
+}
+
+/// <summary>What k-anonymity did to segment_profiles: segments and users merged into the "other" row, and whether that row is shown.</summary>
+public sealed record ProfileFacts(int KAnonymity, int SuppressedSegments, long SuppressedUsers, string OtherRow) : IManifestFacts
+{
+    public IEnumerable<KeyValuePair<string, object>> ManifestFacts()
+    {
+        yield return new("segment_profiles.k_anonymity", KAnonymity);
+        yield return new("segment_profiles.suppressed_segments", SuppressedSegments);
+        yield return new("segment_profiles.suppressed_users", SuppressedUsers);
+        yield return new("segment_profiles.other_row", OtherRow);
+    }
+}
+
+/// <summary>One class's exported parameters, as metrics.json lists them.</summary>
+public sealed record ClassWeights(string Class, double Bias, IReadOnlyList<double> Weights);
+
+/// <summary>One feature's standardisation, as metrics.json lists it.</summary>
+public sealed record FeatureScale(string Feature, double Mean, double Std);
+
+/// <summary>
+/// metrics.json's "propensity": the sample, the hold-out quality of the softmax model against two baselines, and the
+/// exported model. Figures that do not apply stay null (not written): everything after <see cref="Skipped"/> when there
+/// was no model, the hold-out figures when the hold-out is empty (<see cref="Holdout"/> says so).
+/// </summary>
+public sealed record PropensityMetrics
+{
+    public required string Target { get; init; }
+    public required DateTime Cutoff { get; init; }
+    public long LabelledUsers { get; set; }
+    public int SampleUsers { get; set; }
+    public int TrainUsers { get; set; }
+    public int HoldoutUsers { get; set; }
+    public string? Skipped { get; set; }
+    public string? Holdout { get; set; }
+    public double? HoldoutLogLoss { get; set; }
+    public double? HoldoutAccuracy { get; set; }
+    public string? BaselineMajorityClass { get; set; }
+    public double? BaselineMajorityLogLoss { get; set; }
+    public double? BaselineMajorityAccuracy { get; set; }
+    public double? BaselinePriorLogLoss { get; set; }
+    public double? BaselinePriorAccuracy { get; set; }
+    public double? LogLossClip { get; set; }
+    public double? SqlVsMlnetMaxAbsDiff { get; set; }
+    public IReadOnlyList<string>? Classes { get; set; }
+    public IReadOnlyList<FeatureScale>? Standardisation { get; set; }
+    public IReadOnlyList<ClassWeights>? Weights { get; set; }
+}
