@@ -98,7 +98,8 @@ public sealed class SparkConnectEngine : IEngine
     public Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
     {
         Dialect.Require(SqlFeature.ParameterMarkers, "a statement with bound parameters; register the values as a session-only table instead");
-        return Task.CompletedTask;
+        // Reached only if the dialect ever claims markers: binding them (SqlCommand args) is not built, so never run unbound.
+        throw new NotSupportedException("The Spark engine does not bind parameters; register the values as a session-only table.");
     }
 
     public async Task<long> CreateTableAsync(string table, string selectSql, CancellationToken cancellationToken)
@@ -262,6 +263,13 @@ public sealed class SparkConnectEngine : IEngine
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (_client.ServerUnreachable)
+        {
+            // Retrying clean-up against a server that is gone would only delay the error the run reports; the server
+            // drops the session's views and caches itself when the session expires.
+            _client.Dispose();
+            return;
+        }
         using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
         {

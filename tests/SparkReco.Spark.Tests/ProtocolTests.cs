@@ -164,6 +164,68 @@ public sealed class ProtocolTests : IAsyncLifetime
         Assert.Equal(execute.OperationId, Assert.Single(Spark.Requests<ReleaseExecuteRequest>()).OperationId);
     }
 
+    [Fact]
+    public async Task A_connection_lost_in_the_middle_of_a_stream_is_resumed_by_reattaching_after_a_backoff()
+    {
+        string? firstResponse = null;
+        Spark.Execute = async (request, stream, _) =>
+        {
+            var first = new ExecutePlanResponse
+            {
+                SessionId = request.SessionId, OperationId = request.OperationId, ResponseId = Guid.NewGuid().ToString("D"),
+                ArrowBatch = new ExecutePlanResponse.Types.ArrowBatch { RowCount = 1, Data = ByteString.CopyFrom(ArrowIpc.Stream(("n", ArrowIpc.Longs(1)))) },
+            };
+            firstResponse = first.ResponseId;
+            await stream.WriteAsync(first);
+            throw new RpcException(new Status(StatusCode.Unavailable, "connection reset"));
+        };
+        Spark.Reattach = async (request, stream, _) =>
+        {
+            await stream.WriteAsync(new ExecutePlanResponse
+            {
+                SessionId = request.SessionId, OperationId = request.OperationId, ResponseId = Guid.NewGuid().ToString("D"),
+                ArrowBatch = new ExecutePlanResponse.Types.ArrowBatch { RowCount = 1, Data = ByteString.CopyFrom(ArrowIpc.Stream(("n", ArrowIpc.Longs(2)))) },
+            });
+            await stream.WriteAsync(new ExecutePlanResponse { SessionId = request.SessionId, OperationId = request.OperationId, ResponseId = Guid.NewGuid().ToString("D"), ResultComplete = new() });
+        };
+        await using var engine = await OpenAsync();
+        var rows = await engine.QueryAsync("SELECT n FROM `t`", CancellationToken.None);
+        Assert.Equal([1L, 2L], rows.Select(r => (long)r["n"]!));
+        Assert.Single(Spark.Requests<ExecutePlanRequest>()); // never re-submitted: the server already runs it
+        Assert.Equal(firstResponse, Assert.Single(Spark.Requests<ReattachExecuteRequest>()).LastResponseId);
+    }
+
+    [Fact]
+    public async Task A_result_with_a_schema_and_no_batch_is_an_empty_table_with_the_schema_columns()
+    {
+        Spark.Execute = async (request, stream, _) =>
+        {
+            var schema = new DataType { Struct = new DataType.Types.Struct() };
+            schema.Struct.Fields.Add(new DataType.Types.StructField { Name = "user_ix", DataType = new DataType { Integer = new() }, Nullable = false });
+            schema.Struct.Fields.Add(new DataType.Types.StructField { Name = "score", DataType = new DataType { Double = new() }, Nullable = true });
+            await stream.WriteAsync(new ExecutePlanResponse { SessionId = request.SessionId, OperationId = request.OperationId, ResponseId = Guid.NewGuid().ToString("D"), Schema = schema });
+            await stream.WriteAsync(new ExecutePlanResponse { SessionId = request.SessionId, OperationId = request.OperationId, ResponseId = Guid.NewGuid().ToString("D"), ResultComplete = new() });
+        };
+        await using var engine = await OpenAsync();
+        var table = await engine.ReadColumnsAsync("SELECT user_ix, score FROM `none`", CancellationToken.None);
+        Assert.Equal(0, table.RowCount);
+        Assert.Equal([("user_ix", ColumnType.Int32Bit), ("score", ColumnType.Real)], table.Columns.Select(c => (c.Name, c.Type)));
+    }
+
+    [Fact]
+    public async Task After_the_server_went_away_dispose_does_not_retry_clean_up_against_it()
+    {
+        await using (var engine = await OpenAsync())
+        {
+            Spark.Execute = (_, _, _) => throw new RpcException(new Status(StatusCode.Unavailable, "gone"));
+            Spark.Query = _ => [ArrowIpc.Stream(("n", ArrowIpc.Longs(1)))];
+            var error = await Assert.ThrowsAsync<EngineException>(() => engine.CreateTableAsync("affinity", "SELECT 1 AS x", CancellationToken.None));
+            Assert.True(error.IsTransient);
+        }
+        Assert.Equal(3, Spark.Requests<ExecutePlanRequest>().Count()); // the bounded tries of the failing statement, nothing after
+        Assert.Empty(Spark.Requests<ReleaseSessionRequest>());
+    }
+
     private static RpcException SparkError(string errorClass, string sqlState, string message, string? errorId)
     {
         var info = new ErrorInfo { Reason = "org.apache.spark.sql.AnalysisException", Domain = "org.apache.spark" };

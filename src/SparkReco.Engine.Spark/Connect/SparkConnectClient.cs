@@ -58,6 +58,9 @@ internal sealed class SparkConnectClient : IDisposable
     public string SessionId { get; }
     public string ClientType { get; }
 
+    /// <summary>The last call failed because the server could not be reached, after every retry.</summary>
+    public bool ServerUnreachable { get; private set; }
+
     /// <summary>
     /// Runs <paramref name="plan"/> and returns its responses (schema, Arrow batches, SQL command results), without
     /// <c>result_complete</c>. <paramref name="what"/> says what ran, for messages.
@@ -284,6 +287,7 @@ internal sealed class SparkConnectClient : IDisposable
         var hint = e.StatusCode == StatusCode.Unavailable
             ? $"The Spark Connect server at {_address} could not be reached after {_retry.MaxAttempts} tries. Check that it runs (scripts/spark-connect-server.sh start), the host and port in Engine:SparkRemote (--spark-remote), and use_ssl."
             : null;
+        ServerUnreachable = e.StatusCode == StatusCode.Unavailable;
         return SparkErrors.ToEngineException(e, what, details, hint);
     }
 
