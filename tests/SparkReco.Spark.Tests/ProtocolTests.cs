@@ -73,6 +73,23 @@ public sealed class ProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_schema_of_a_query_comes_from_analyze_plan_without_running_it()
+    {
+        Spark.AnalyzeSchema = sql =>
+        {
+            Assert.Equal("SELECT user_id, score FROM `user_scores`", sql);
+            var schema = new DataType { Struct = new DataType.Types.Struct() };
+            schema.Struct.Fields.Add(new DataType.Types.StructField { Name = "user_id", DataType = new DataType { String = new() }, Nullable = true });
+            schema.Struct.Fields.Add(new DataType.Types.StructField { Name = "score", DataType = new DataType { Double = new() }, Nullable = true });
+            return schema;
+        };
+        await using var engine = await OpenAsync();
+        var columns = await engine.SchemaAsync("SELECT user_id, score FROM `user_scores`", CancellationToken.None);
+        Assert.Equal([("user_id", "String"), ("score", "Double")], columns);
+        Assert.Empty(Spark.Requests<ExecutePlanRequest>());
+    }
+
+    [Fact]
     public async Task A_query_over_several_arrow_batches_returns_every_row_in_order_with_its_type()
     {
         var t1 = new DateTime(2026, 11, 1, 12, 30, 0, DateTimeKind.Utc);
@@ -427,6 +444,7 @@ public sealed class ProtocolTests : IAsyncLifetime
         watch.Stop();
         Assert.True(error.IsTransient);
         Assert.Equal(ExitCodes.Engine, error.ExitCode);
+        Assert.StartsWith("Spark Connect error while setting spark.sql.session.timeZone", error.Message, StringComparison.Ordinal);
         Assert.Contains($"sc://127.0.0.1:{port}", error.Message, StringComparison.Ordinal);
         Assert.Contains("could not be reached after 3 tries", error.Message, StringComparison.Ordinal);
         Assert.Contains("Engine:SparkRemote", error.Message, StringComparison.Ordinal);

@@ -63,7 +63,8 @@ internal static class SparkErrors
             sqlState ??= throwable.HasSqlState ? throwable.SqlState : null;
         }
 
-        var text = new StringBuilder("Spark");
+        // "Spark [CLASS] (SQLSTATE s)" for an error the server raised; "Spark Connect" for one of the connection itself.
+        var text = new StringBuilder(errorClass is null && sqlState is null && info is null ? "Spark Connect error" : "Spark");
         if (errorClass is not null) text.Append(" [").Append(errorClass).Append(']');
         if (sqlState is not null) text.Append(" (SQLSTATE ").Append(sqlState).Append(')');
         text.Append(" while ").Append(what).Append(": ");

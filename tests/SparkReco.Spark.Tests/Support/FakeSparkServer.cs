@@ -83,6 +83,9 @@ internal sealed class FakeSparkService : SparkConnectService.SparkConnectService
 
     public Func<FetchErrorDetailsRequest, FetchErrorDetailsResponse>? ErrorDetails { get; set; }
 
+    /// <summary>Answers AnalyzePlan.schema for a SQL relation.</summary>
+    public Func<string, DataType>? AnalyzeSchema { get; set; }
+
     /// <summary>Config calls that fail with UNAVAILABLE before one succeeds (a server that is still starting).</summary>
     public int UnavailableConfigCalls { get; set; }
 
@@ -123,6 +126,8 @@ internal sealed class FakeSparkService : SparkConnectService.SparkConnectService
         var response = new AnalyzePlanResponse { SessionId = request.SessionId };
         if (request.AnalyzeCase == AnalyzePlanRequest.AnalyzeOneofCase.SparkVersion)
             response.SparkVersion = new AnalyzePlanResponse.Types.SparkVersion { Version = SparkVersion };
+        else if (request.AnalyzeCase == AnalyzePlanRequest.AnalyzeOneofCase.Schema && AnalyzeSchema is not null)
+            response.Schema = new AnalyzePlanResponse.Types.Schema { Schema_ = AnalyzeSchema(request.Schema.Plan.Root.Sql.Query) };
         else
             throw new RpcException(new Status(StatusCode.Unimplemented, "only spark_version is scripted"));
         return Task.FromResult(response);
