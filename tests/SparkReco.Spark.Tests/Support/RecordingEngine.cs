@@ -27,8 +27,9 @@ internal sealed class RecordingEngine(IEngine inner) : IEngine
 
     public Task ExecuteAsync(string sql, CancellationToken cancellationToken) => inner.ExecuteAsync(sql, cancellationToken);
 
+    /// <summary>The job binds no parameters (driver values travel as rows); refusing here keeps the recording honest.</summary>
     public Task ExecuteAsync(string sql, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken) =>
-        inner.ExecuteAsync(sql, parameters, cancellationToken);
+        throw new NotSupportedException("The record-mode test does not expect bound parameters: the job registers driver values as rows.");
 
     public async Task<long> CreateTableAsync(string table, string selectSql, CancellationToken cancellationToken)
     {
