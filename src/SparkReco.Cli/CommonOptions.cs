@@ -13,13 +13,14 @@ public sealed class CommonOptions
     public Option<string?> Follows { get; } = new("--follows") { Description = "Follows Parquet path (sets Input:Follows)." };
     public Option<string?> Output { get; } = new("--output", "-o") { Description = "Output folder (sets Output:Path)." };
     public Option<string?> AsOf { get; } = new("--as-of") { Description = "Reference time, ISO-8601 UTC (sets Affinity:AsOf)." };
-    public Option<string?> Engine { get; } = new("--engine") { Description = "Engine that runs the stages: duckdb, or spark for plan only in this build (sets Engine:Kind)." };
+    public Option<string?> Engine { get; } = new("--engine") { Description = "Engine that runs the stages: duckdb (embedded) or spark (sets Engine:Kind)." };
+    public Option<string?> SparkRemote { get; } = new("--spark-remote") { Description = "Spark Connect server, sc://host:port/;use_ssl=true (sets Engine:SparkRemote and, unless --engine says otherwise, Engine:Kind=spark). The token comes from SPARKRECO_SPARK_TOKEN only." };
     public Option<string[]> Set { get; } = new("--set") { Description = "Any setting as Section:Key=value; repeatable.", Arity = ArgumentArity.ZeroOrMore };
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Debug logging, including every SQL statement." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Config, Events, Items, Follows, Output, AsOf, Engine, Set, Verbose })
+        foreach (var option in new Option[] { Config, Events, Items, Follows, Output, AsOf, Engine, SparkRemote, Set, Verbose })
             command.Options.Add(option);
     }
 
@@ -43,6 +44,12 @@ public sealed class CommonOptions
         Put("Output:Path", parse.GetValue(Output));
         Put("Affinity:AsOf", parse.GetValue(AsOf));
         Put("Engine:Kind", parse.GetValue(Engine));
+        if (parse.GetValue(SparkRemote) is { } remote)
+        {
+            result["Engine:SparkRemote"] = remote;
+            // An address given on the command line means "run there"; an explicit --engine still wins.
+            if (parse.GetValue(Engine) is null) result["Engine:Kind"] = "spark";
+        }
         return result;
     }
 

@@ -62,8 +62,9 @@ public sealed record InputCatalog(InputTable Events, InputTable? Items, InputTab
     }
 
     /// <summary>
-    /// This catalog inspects local files. A data-lake URL (s3://, abfss://, hdfs://, gs://, …) is not a missing file but a
-    /// job for the Spark engine, which reads the lake itself: say so instead of "does not exist".
+    /// This catalog inspects local files. A data-lake URL (s3://, abfss://, hdfs://, gs://, …) is not a missing file: say
+    /// what is supported instead of "does not exist". (The Spark engine could read the lake, but this check runs first and
+    /// reads footers on the driver; inspecting remote inputs through the engine is not built yet.)
     /// </summary>
     private static void ThrowIfRemote(string setting, string? path)
     {
@@ -71,8 +72,9 @@ public sealed record InputCatalog(InputTable Events, InputTable? Items, InputTab
         var scheme = System.Text.RegularExpressions.Regex.Match(path, "^([A-Za-z][A-Za-z0-9+.-]+)://");
         if (!scheme.Success || scheme.Groups[1].Value.Equals("file", StringComparison.OrdinalIgnoreCase)) return;
         throw new ConfigurationException(
-            $"setting '{setting}' is '{path}', a remote {scheme.Groups[1].Value.ToLowerInvariant()}:// path; the embedded engine (DuckDB) reads local files only. " +
-            "Run the job on the Spark engine, which reads the data lake itself (Engine:Kind=spark with --spark-remote sc://host:15002), or copy the data to a local folder.");
+            $"setting '{setting}' is '{path}', a remote {scheme.Groups[1].Value.ToLowerInvariant()}:// path; the embedded engine (DuckDB) reads local files only, " +
+            "and the input check that runs before every engine reads Parquet footers on this machine, so this build does not take data-lake inputs on the Spark engine either. " +
+            "Copy the data to a local folder, or for the Spark engine to a file system mounted at the same path on this machine and the Spark server (README, Running on Spark).");
     }
 
     private static async Task<InputTable?> CheckAsync(string table, string setting, string path, IReadOnlyList<ContractColumn> columns, List<string> problems, CancellationToken cancellationToken)

@@ -17,7 +17,7 @@ namespace SparkReco.Publishing;
 /// output and stays. Rollback is idempotent, so a rollback that is itself interrupted is finished by the
 /// next run.
 /// </remarks>
-public sealed class OutputPublisher
+public sealed class OutputPublisher : IOutputPublisher
 {
     public const string ManifestFileName = "manifest.json";
     public const string SuccessFileName = "_SUCCESS";

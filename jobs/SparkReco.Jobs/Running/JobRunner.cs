@@ -54,9 +54,10 @@ public sealed class JobRunner
         _logger.LogInformation("Run {RunId}: events {Files} file(s), {Rows} rows; items {Items}; follows {Follows}",
             runId, catalog.Events.Files.Count, catalog.Events.Rows, catalog.Items?.Rows.ToString(CultureInfo.InvariantCulture) ?? "none", catalog.Follows?.Rows.ToString(CultureInfo.InvariantCulture) ?? "none");
 
-        using var outputLock = OutputLock.Acquire(_settings.Output.Path, runId);
+        // The publish protocol depends on the engine (rename in place, or run folders and a pointer on Spark).
+        var publisher = OutputPublishers.For(_settings);
+        using var outputLock = OutputLock.Acquire(publisher.OutputDirectory, runId);
         if (outputLock.RecoveredStaleLock) _logger.LogWarning("The previous run on {Output} died without releasing its lock; taking it over", _settings.Output.Path);
-        var publisher = new OutputPublisher(_settings.Output.Path);
         foreach (var note in publisher.Recover()) _logger.LogWarning("Output repair: {Note}", note);
 
         await using var engine = await _engineFactory(_settings.Engine, ct);

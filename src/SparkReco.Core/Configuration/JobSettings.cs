@@ -108,9 +108,9 @@ public sealed record OutputSettings(string Path)
         r.GetString("Output:Path", "output", "Folder that receives one sub-folder of Parquet per table, manifest.json and _SUCCESS."));
 }
 
-public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimit, string? TempDirectory, string Kernels = "auto", long MaxPairs = 20_000_000_000)
+public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimit, string? TempDirectory, string Kernels = "auto", long MaxPairs = 20_000_000_000, string? SparkRemote = null)
 {
-    /// <summary>Engines a setting may name. <c>spark</c> renders plans today (<c>plan --engine spark</c>); its Spark Connect client comes with the Spark issue.</summary>
+    /// <summary>Engines a setting may name: the embedded DuckDB, or a Spark cluster through Spark Connect (<c>Engine:SparkRemote</c>).</summary>
     public static readonly string[] Kinds = ["duckdb", "spark"];
 
     public static readonly string[] KernelModes = ["auto", "off"];
@@ -120,7 +120,7 @@ public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimi
 
     public static EngineSettings Read(SettingsReader r)
     {
-        var kind = r.GetString("Engine:Kind", "duckdb", "Engine that runs the stages: duckdb (embedded), or spark (plan only in this build: `plan --engine spark` prints the job in Spark SQL).", Kinds);
+        var kind = r.GetString("Engine:Kind", "duckdb", "Engine that runs the stages: duckdb (embedded), or spark (a Spark 3.5/4.x cluster through Spark Connect at Engine:SparkRemote; `plan --engine spark` prints its SQL without a server).", Kinds);
         var threads = r.GetInt("Engine:Threads", 0, "DuckDB worker threads and kernel threads; 0 = one per core.", 0, 1024);
         var memory = r.GetOptionalString("Engine:MemoryLimit",
             "DuckDB memory limit such as 8GB; empty = 30% of the machine's memory (DuckDB's own default of 80% leaves too little for the kernels and ML.NET in the same process). Joins and aggregates beyond it spill to TempDirectory; the de-duplication in clean_events does not (measured: 2M events fail at 200MB and run at 400MB).");
@@ -133,7 +133,13 @@ public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimi
         var maxPairs = (long)r.GetDouble("Engine:MaxPairs", 20e9,
             "Work budget checked before the collaborative-filtering products run: the largest number of pair updates (item pairs from baskets, user pairs from the item index, candidate contributions) a stage may need; above it the run stops and names the settings that shrink the work.",
             1, 1e15);
-        return new EngineSettings(kind, threads, memory, temp, kernels, maxPairs);
+        var remote = r.GetOptionalString("Engine:SparkRemote",
+            "Spark Connect server for Engine:Kind=spark, as sc://host:port/;use_ssl=true;user_id=NAME (port 15002 when left out; also --spark-remote). A token never goes here: it is read from the environment variable SPARKRECO_SPARK_TOKEN.");
+        if (remote is not null && !remote.StartsWith("sc://", StringComparison.OrdinalIgnoreCase))
+            r.Problem($"setting 'Engine:SparkRemote' is '{remote}'; a Spark Connect address starts with sc:// (e.g. sc://spark-connect.example.com:15002/;use_ssl=true).");
+        else if (remote is not null && System.Text.RegularExpressions.Regex.IsMatch(remote, @";\s*token\s*=", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+            r.Problem("setting 'Engine:SparkRemote' carries a token (;token=…); configuration files and command lines get committed and logged, so the token is read only from the environment variable SPARKRECO_SPARK_TOKEN. Remove ';token=…' and set SPARKRECO_SPARK_TOKEN.");
+        return new EngineSettings(kind, threads, memory, temp, kernels, maxPairs, remote);
     }
 }
 
