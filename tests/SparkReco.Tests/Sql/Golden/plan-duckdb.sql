@@ -110,7 +110,7 @@ WITH weighted_events AS (
 SELECT
     user_id,
     item_id,
-    (CAST(sum(CAST(round((contribution) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((contribution) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS affinity,
+    CAST(sum(CAST(contribution AS DECIMAL(38, 18))) AS DOUBLE) AS affinity,
     count(*) AS event_count,
     max(event_time) AS last_event_time
 FROM weighted_events
@@ -161,7 +161,7 @@ CREATE OR REPLACE TABLE "item_popularity" AS
 SELECT
     i.item_ix,
     a.item_id,
-    (CAST(sum(CAST(round((a.affinity) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((a.affinity) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS popularity,
+    CAST(sum(CAST(a.affinity AS DECIMAL(38, 18))) AS DOUBLE) AS popularity,
     count(*) AS users
 FROM "affinity" AS a
 JOIN "cf_items" AS i
@@ -374,7 +374,7 @@ kept AS (
 norms AS (
     SELECT
         user_ix,
-        sqrt((CAST(sum(CAST(round((affinity * affinity) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((affinity * affinity) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE))) AS norm
+        sqrt(CAST(sum(CAST(affinity * affinity AS DECIMAL(38, 18))) AS DOUBLE)) AS norm
     FROM kept
     GROUP BY
         user_ix
@@ -509,7 +509,7 @@ sums AS (
     SELECT
         user_ix,
         item_ix,
-        (CAST(sum(CAST(round((contribution) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((contribution) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS score,
+        CAST(sum(CAST(contribution AS DECIMAL(38, 18))) AS DOUBLE) AS score,
         struct_extract(min(struct_pack(v := -(contribution), k := because_ix)), 'k') AS reason_ix
     FROM contributions
     GROUP BY
@@ -593,7 +593,7 @@ WITH neighbor_items AS (
 neighbor_weights AS (
     SELECT
         user_ix,
-        (CAST(sum(CAST(round((abs(similarity)) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((abs(similarity)) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS total_weight
+        CAST(sum(CAST(abs(similarity) AS DECIMAL(38, 18))) AS DOUBLE) AS total_weight
     FROM "cf_user_neighbors"
     GROUP BY
         user_ix
@@ -612,7 +612,7 @@ sums AS (
     SELECT
         user_ix,
         item_ix,
-        (CAST(sum(CAST(round((contribution) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((contribution) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS weighted_sum,
+        CAST(sum(CAST(contribution AS DECIMAL(38, 18))) AS DOUBLE) AS weighted_sum,
         struct_extract(min(struct_pack(v := -(contribution), k := neighbor_ix)), 'k') AS reason_ix
     FROM contributions
     GROUP BY
@@ -898,7 +898,7 @@ WITH weighted_events AS (
 SELECT
     user_id,
     item_id,
-    (CAST(sum(CAST(round((contribution) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((contribution) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS affinity,
+    CAST(sum(CAST(contribution AS DECIMAL(38, 18))) AS DOUBLE) AS affinity,
     count(*) AS event_count,
     max(event_time) AS last_event_time
 FROM weighted_events
@@ -949,7 +949,7 @@ CREATE OR REPLACE TABLE "eval_train_item_popularity" AS
 SELECT
     i.item_ix,
     a.item_id,
-    (CAST(sum(CAST(round((a.affinity) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((a.affinity) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS popularity,
+    CAST(sum(CAST(a.affinity AS DECIMAL(38, 18))) AS DOUBLE) AS popularity,
     count(*) AS users
 FROM "eval_train_affinity" AS a
 JOIN "eval_train_cf_items" AS i
@@ -1146,7 +1146,7 @@ kept AS (
 norms AS (
     SELECT
         user_ix,
-        sqrt((CAST(sum(CAST(round((affinity * affinity) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((affinity * affinity) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE))) AS norm
+        sqrt(CAST(sum(CAST(affinity * affinity AS DECIMAL(38, 18))) AS DOUBLE)) AS norm
     FROM kept
     GROUP BY
         user_ix
@@ -1265,7 +1265,7 @@ sums AS (
     SELECT
         user_ix,
         item_ix,
-        (CAST(sum(CAST(round((contribution) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((contribution) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS score,
+        CAST(sum(CAST(contribution AS DECIMAL(38, 18))) AS DOUBLE) AS score,
         struct_extract(min(struct_pack(v := -(contribution), k := because_ix)), 'k') AS reason_ix
     FROM contributions
     GROUP BY
@@ -1349,7 +1349,7 @@ WITH neighbor_items AS (
 neighbor_weights AS (
     SELECT
         user_ix,
-        (CAST(sum(CAST(round((abs(similarity)) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((abs(similarity)) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS total_weight
+        CAST(sum(CAST(abs(similarity) AS DECIMAL(38, 18))) AS DOUBLE) AS total_weight
     FROM "eval_train_cf_user_neighbors"
     GROUP BY
         user_ix
@@ -1368,7 +1368,7 @@ sums AS (
     SELECT
         user_ix,
         item_ix,
-        (CAST(sum(CAST(round((contribution) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((contribution) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS weighted_sum,
+        CAST(sum(CAST(contribution AS DECIMAL(38, 18))) AS DOUBLE) AS weighted_sum,
         struct_extract(min(struct_pack(v := -(contribution), k := neighbor_ix)), 'k') AS reason_ix
     FROM contributions
     GROUP BY
@@ -2114,7 +2114,7 @@ positions AS (
 ideal AS (
     SELECT
         r.user_id,
-        (CAST(sum(CAST(round((CAST(0.6931471805599453 AS DOUBLE) / ln(CAST(p.ideal_rank + 1 AS DOUBLE))) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((CAST(0.6931471805599453 AS DOUBLE) / ln(CAST(p.ideal_rank + 1 AS DOUBLE))) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS idcg
+        CAST(sum(CAST(CAST(0.6931471805599453 AS DOUBLE) / ln(CAST(p.ideal_rank + 1 AS DOUBLE)) AS DECIMAL(38, 18))) AS DOUBLE) AS idcg
     FROM relevant_counts AS r
     JOIN positions AS p
         ON p.ideal_rank <= r.n_relevant
@@ -2186,8 +2186,8 @@ per_list AS (
         source,
         user_id,
         sum(is_hit) AS hits,
-        (CAST(sum(CAST(round((CASE WHEN is_hit = 1 THEN CAST(0.6931471805599453 AS DOUBLE) / ln(CAST(list_rank + 1 AS DOUBLE)) ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((CASE WHEN is_hit = 1 THEN CAST(0.6931471805599453 AS DOUBLE) / ln(CAST(list_rank + 1 AS DOUBLE)) ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS dcg,
-        (CAST(sum(CAST(round((CASE WHEN is_hit = 1 THEN CAST(hits_so_far AS DOUBLE) / CAST(list_rank AS DOUBLE) ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((CASE WHEN is_hit = 1 THEN CAST(hits_so_far AS DOUBLE) / CAST(list_rank AS DOUBLE) ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS precision_sum
+        CAST(sum(CAST(CASE WHEN is_hit = 1 THEN CAST(0.6931471805599453 AS DOUBLE) / ln(CAST(list_rank + 1 AS DOUBLE)) ELSE CAST(0 AS DOUBLE) END AS DECIMAL(38, 18))) AS DOUBLE) AS dcg,
+        CAST(sum(CAST(CASE WHEN is_hit = 1 THEN CAST(hits_so_far AS DOUBLE) / CAST(list_rank AS DOUBLE) ELSE CAST(0 AS DOUBLE) END AS DECIMAL(38, 18))) AS DOUBLE) AS precision_sum
     FROM cumulative
     GROUP BY
         source,
@@ -2223,7 +2223,7 @@ reach AS (
     SELECT
         j.source,
         count(DISTINCT j.item_id) AS items_recommended,
-        (CAST(sum(CAST(round((CAST(p.users AS DOUBLE)) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((CAST(p.users AS DOUBLE)) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(count(*) AS DOUBLE) AS mean_popularity
+        CAST(sum(CAST(CAST(p.users AS DOUBLE) AS DECIMAL(38, 18))) AS DOUBLE) / CAST(count(*) AS DOUBLE) AS mean_popularity
     FROM judged AS j
     LEFT JOIN "eval_train_item_popularity" AS p
         ON p.item_id = j.item_id
@@ -2237,7 +2237,7 @@ catalogue AS (
 ),
 history AS (
     SELECT
-        (CAST(sum(CAST(round((CAST(p.users AS DOUBLE)) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((CAST(p.users AS DOUBLE)) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(count(*) AS DOUBLE) AS history_mean_popularity
+        CAST(sum(CAST(CAST(p.users AS DOUBLE) AS DECIMAL(38, 18))) AS DOUBLE) / CAST(count(*) AS DOUBLE) AS history_mean_popularity
     FROM "eval_train_affinity" AS a
     JOIN relevant_counts AS r
         ON r.user_id = a.user_id
@@ -2247,11 +2247,11 @@ history AS (
 SELECT
     u.source,
     count(*) AS users,
-    (CAST(sum(CAST(round((u.precision_at_k) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((u.precision_at_k) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(count(*) AS DOUBLE) AS precision_at_k,
-    (CAST(sum(CAST(round((u.recall_at_k) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((u.recall_at_k) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(count(*) AS DOUBLE) AS recall_at_k,
-    (CAST(sum(CAST(round((u.ndcg_at_k) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((u.ndcg_at_k) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(count(*) AS DOUBLE) AS ndcg_at_k,
-    (CAST(sum(CAST(round((u.map_at_k) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((u.map_at_k) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(count(*) AS DOUBLE) AS map_at_k,
-    (CAST(sum(CAST(round((u.hit_rate_at_k) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((u.hit_rate_at_k) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(count(*) AS DOUBLE) AS hit_rate_at_k,
+    CAST(sum(CAST(u.precision_at_k AS DECIMAL(38, 18))) AS DOUBLE) / CAST(count(*) AS DOUBLE) AS precision_at_k,
+    CAST(sum(CAST(u.recall_at_k AS DECIMAL(38, 18))) AS DOUBLE) / CAST(count(*) AS DOUBLE) AS recall_at_k,
+    CAST(sum(CAST(u.ndcg_at_k AS DECIMAL(38, 18))) AS DOUBLE) / CAST(count(*) AS DOUBLE) AS ndcg_at_k,
+    CAST(sum(CAST(u.map_at_k AS DECIMAL(38, 18))) AS DOUBLE) / CAST(count(*) AS DOUBLE) AS map_at_k,
+    CAST(sum(CAST(u.hit_rate_at_k AS DECIMAL(38, 18))) AS DOUBLE) / CAST(count(*) AS DOUBLE) AS hit_rate_at_k,
     CAST(coalesce(max(x.items_recommended), 0) AS DOUBLE) / CAST(max(cat.n_items) AS DOUBLE) AS coverage_at_k,
     coalesce(max(x.mean_popularity), CAST(0 AS DOUBLE)) AS mean_popularity,
     max(h.history_mean_popularity) AS history_mean_popularity
@@ -2320,13 +2320,13 @@ activity AS (
         user_id,
         count(*) AS n_events,
         sum(CASE WHEN event_type = 'comment' THEN 1 ELSE 0 END) AS n_ev00,
-        (CAST(sum(CAST(round((CASE WHEN event_type = 'comment' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((CASE WHEN event_type = 'comment' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS d_ev00,
+        CAST(sum(CAST(CASE WHEN event_type = 'comment' THEN decay ELSE CAST(0 AS DOUBLE) END AS DECIMAL(38, 18))) AS DOUBLE) AS d_ev00,
         sum(CASE WHEN event_type = 'like' THEN 1 ELSE 0 END) AS n_ev01,
-        (CAST(sum(CAST(round((CASE WHEN event_type = 'like' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((CASE WHEN event_type = 'like' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS d_ev01,
+        CAST(sum(CAST(CASE WHEN event_type = 'like' THEN decay ELSE CAST(0 AS DOUBLE) END AS DECIMAL(38, 18))) AS DOUBLE) AS d_ev01,
         sum(CASE WHEN event_type = 'share' THEN 1 ELSE 0 END) AS n_ev02,
-        (CAST(sum(CAST(round((CASE WHEN event_type = 'share' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((CASE WHEN event_type = 'share' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS d_ev02,
+        CAST(sum(CAST(CASE WHEN event_type = 'share' THEN decay ELSE CAST(0 AS DOUBLE) END AS DECIMAL(38, 18))) AS DOUBLE) AS d_ev02,
         sum(CASE WHEN event_type = 'view' THEN 1 ELSE 0 END) AS n_ev03,
-        (CAST(sum(CAST(round((CASE WHEN event_type = 'view' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((CASE WHEN event_type = 'view' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS d_ev03,
+        CAST(sum(CAST(CASE WHEN event_type = 'view' THEN decay ELSE CAST(0 AS DOUBLE) END AS DECIMAL(38, 18))) AS DOUBLE) AS d_ev03,
         count(DISTINCT CAST(event_time AS DATE)) AS active_days,
         max(CAST(epoch_us(event_time) AS DOUBLE) / CAST(1000000 AS DOUBLE)) AS last_seconds,
         sum(is_evening) AS n_evening,
@@ -2350,7 +2350,7 @@ category_mix AS (
 diversity AS (
     SELECT
         user_id,
-        -(CAST(sum(CAST(round((p * ln(p)) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((p * ln(p)) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS entropy
+        -CAST(sum(CAST(p * ln(p) AS DECIMAL(38, 18))) AS DOUBLE) AS entropy
     FROM (
         SELECT
             user_id,
@@ -2410,34 +2410,34 @@ LEFT JOIN followees AS fe
 -- standardisation of user_features: mean and mean square per feature (exact sums, so reruns agree to the bit);
 -- the population standard deviation is sqrt(mean square - mean^2)
 SELECT
-    (CAST(sum(CAST(round(("log_events") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_events") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_events"), 0) AS DOUBLE) AS m0,
-    (CAST(sum(CAST(round(("log_events" * "log_events") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_events" * "log_events") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_events" * "log_events"), 0) AS DOUBLE) AS q0,
-    (CAST(sum(CAST(round(("ev00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev00_share"), 0) AS DOUBLE) AS m1,
-    (CAST(sum(CAST(round(("ev00_share" * "ev00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev00_share" * "ev00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev00_share" * "ev00_share"), 0) AS DOUBLE) AS q1,
-    (CAST(sum(CAST(round(("ev01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev01_share"), 0) AS DOUBLE) AS m2,
-    (CAST(sum(CAST(round(("ev01_share" * "ev01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev01_share" * "ev01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev01_share" * "ev01_share"), 0) AS DOUBLE) AS q2,
-    (CAST(sum(CAST(round(("ev02_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev02_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev02_share"), 0) AS DOUBLE) AS m3,
-    (CAST(sum(CAST(round(("ev02_share" * "ev02_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev02_share" * "ev02_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev02_share" * "ev02_share"), 0) AS DOUBLE) AS q3,
-    (CAST(sum(CAST(round(("ev03_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev03_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev03_share"), 0) AS DOUBLE) AS m4,
-    (CAST(sum(CAST(round(("ev03_share" * "ev03_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev03_share" * "ev03_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev03_share" * "ev03_share"), 0) AS DOUBLE) AS q4,
-    (CAST(sum(CAST(round(("recency_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("recency_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("recency_days"), 0) AS DOUBLE) AS m5,
-    (CAST(sum(CAST(round(("recency_days" * "recency_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("recency_days" * "recency_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("recency_days" * "recency_days"), 0) AS DOUBLE) AS q5,
-    (CAST(sum(CAST(round(("log_active_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_active_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_active_days"), 0) AS DOUBLE) AS m6,
-    (CAST(sum(CAST(round(("log_active_days" * "log_active_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_active_days" * "log_active_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_active_days" * "log_active_days"), 0) AS DOUBLE) AS q6,
-    (CAST(sum(CAST(round(("evening_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("evening_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("evening_share"), 0) AS DOUBLE) AS m7,
-    (CAST(sum(CAST(round(("evening_share" * "evening_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("evening_share" * "evening_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("evening_share" * "evening_share"), 0) AS DOUBLE) AS q7,
-    (CAST(sum(CAST(round(("cat00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("cat00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("cat00_share"), 0) AS DOUBLE) AS m8,
-    (CAST(sum(CAST(round(("cat00_share" * "cat00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("cat00_share" * "cat00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("cat00_share" * "cat00_share"), 0) AS DOUBLE) AS q8,
-    (CAST(sum(CAST(round(("cat01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("cat01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("cat01_share"), 0) AS DOUBLE) AS m9,
-    (CAST(sum(CAST(round(("cat01_share" * "cat01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("cat01_share" * "cat01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("cat01_share" * "cat01_share"), 0) AS DOUBLE) AS q9,
-    (CAST(sum(CAST(round(("category_entropy") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("category_entropy") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("category_entropy"), 0) AS DOUBLE) AS m10,
-    (CAST(sum(CAST(round(("category_entropy" * "category_entropy") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("category_entropy" * "category_entropy") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("category_entropy" * "category_entropy"), 0) AS DOUBLE) AS q10,
-    (CAST(sum(CAST(round(("category_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("category_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("category_count"), 0) AS DOUBLE) AS m11,
-    (CAST(sum(CAST(round(("category_count" * "category_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("category_count" * "category_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("category_count" * "category_count"), 0) AS DOUBLE) AS q11,
-    (CAST(sum(CAST(round(("log_followers") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_followers") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_followers"), 0) AS DOUBLE) AS m12,
-    (CAST(sum(CAST(round(("log_followers" * "log_followers") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_followers" * "log_followers") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_followers" * "log_followers"), 0) AS DOUBLE) AS q12,
-    (CAST(sum(CAST(round(("log_followees") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_followees") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_followees"), 0) AS DOUBLE) AS m13,
-    (CAST(sum(CAST(round(("log_followees" * "log_followees") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_followees" * "log_followees") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_followees" * "log_followees"), 0) AS DOUBLE) AS q13
+    CAST(sum(CAST("log_events" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_events"), 0) AS DOUBLE) AS m0,
+    CAST(sum(CAST("log_events" * "log_events" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_events" * "log_events"), 0) AS DOUBLE) AS q0,
+    CAST(sum(CAST("ev00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev00_share"), 0) AS DOUBLE) AS m1,
+    CAST(sum(CAST("ev00_share" * "ev00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev00_share" * "ev00_share"), 0) AS DOUBLE) AS q1,
+    CAST(sum(CAST("ev01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev01_share"), 0) AS DOUBLE) AS m2,
+    CAST(sum(CAST("ev01_share" * "ev01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev01_share" * "ev01_share"), 0) AS DOUBLE) AS q2,
+    CAST(sum(CAST("ev02_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev02_share"), 0) AS DOUBLE) AS m3,
+    CAST(sum(CAST("ev02_share" * "ev02_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev02_share" * "ev02_share"), 0) AS DOUBLE) AS q3,
+    CAST(sum(CAST("ev03_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev03_share"), 0) AS DOUBLE) AS m4,
+    CAST(sum(CAST("ev03_share" * "ev03_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev03_share" * "ev03_share"), 0) AS DOUBLE) AS q4,
+    CAST(sum(CAST("recency_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("recency_days"), 0) AS DOUBLE) AS m5,
+    CAST(sum(CAST("recency_days" * "recency_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("recency_days" * "recency_days"), 0) AS DOUBLE) AS q5,
+    CAST(sum(CAST("log_active_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_active_days"), 0) AS DOUBLE) AS m6,
+    CAST(sum(CAST("log_active_days" * "log_active_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_active_days" * "log_active_days"), 0) AS DOUBLE) AS q6,
+    CAST(sum(CAST("evening_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("evening_share"), 0) AS DOUBLE) AS m7,
+    CAST(sum(CAST("evening_share" * "evening_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("evening_share" * "evening_share"), 0) AS DOUBLE) AS q7,
+    CAST(sum(CAST("cat00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("cat00_share"), 0) AS DOUBLE) AS m8,
+    CAST(sum(CAST("cat00_share" * "cat00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("cat00_share" * "cat00_share"), 0) AS DOUBLE) AS q8,
+    CAST(sum(CAST("cat01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("cat01_share"), 0) AS DOUBLE) AS m9,
+    CAST(sum(CAST("cat01_share" * "cat01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("cat01_share" * "cat01_share"), 0) AS DOUBLE) AS q9,
+    CAST(sum(CAST("category_entropy" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("category_entropy"), 0) AS DOUBLE) AS m10,
+    CAST(sum(CAST("category_entropy" * "category_entropy" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("category_entropy" * "category_entropy"), 0) AS DOUBLE) AS q10,
+    CAST(sum(CAST("category_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("category_count"), 0) AS DOUBLE) AS m11,
+    CAST(sum(CAST("category_count" * "category_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("category_count" * "category_count"), 0) AS DOUBLE) AS q11,
+    CAST(sum(CAST("log_followers" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_followers"), 0) AS DOUBLE) AS m12,
+    CAST(sum(CAST("log_followers" * "log_followers" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_followers" * "log_followers"), 0) AS DOUBLE) AS q12,
+    CAST(sum(CAST("log_followees" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_followees"), 0) AS DOUBLE) AS m13,
+    CAST(sum(CAST("log_followees" * "log_followees" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_followees" * "log_followees"), 0) AS DOUBLE) AS q13
 FROM "user_features";
 -- register driver-made table segment_standardisation (m0 DOUBLE, m1 DOUBLE, m2 DOUBLE, m3 DOUBLE, m4 DOUBLE, m5 DOUBLE, m6 DOUBLE, m7 DOUBLE, m8 DOUBLE, m9 DOUBLE, m10 DOUBLE, m11 DOUBLE, m12 DOUBLE, m13 DOUBLE, s0 DOUBLE, s1 DOUBLE, s2 DOUBLE, s3 DOUBLE, s4 DOUBLE, s5 DOUBLE, s6 DOUBLE, s7 DOUBLE, s8 DOUBLE, s9 DOUBLE, s10 DOUBLE, s11 DOUBLE, s12 DOUBLE, s13 DOUBLE) as rows: one row: mean m{i} and standard deviation s{i} of each feature, z = (x - mean) / std;
 -- k-means sample: the first users by md5(user_id), standardised features z0…
@@ -2539,28 +2539,28 @@ ORDER BY segment;
 SELECT
     g.grp,
     count(*) AS users,
-    (CAST(sum(CAST(round((f."log_events") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."log_events") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."log_events"), 0) AS DOUBLE) AS f0,
-    (CAST(sum(CAST(round((f."ev00_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."ev00_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."ev00_log_count"), 0) AS DOUBLE) AS f1,
-    (CAST(sum(CAST(round((f."ev00_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."ev00_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."ev00_log_decayed"), 0) AS DOUBLE) AS f2,
-    (CAST(sum(CAST(round((f."ev00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."ev00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."ev00_share"), 0) AS DOUBLE) AS f3,
-    (CAST(sum(CAST(round((f."ev01_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."ev01_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."ev01_log_count"), 0) AS DOUBLE) AS f4,
-    (CAST(sum(CAST(round((f."ev01_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."ev01_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."ev01_log_decayed"), 0) AS DOUBLE) AS f5,
-    (CAST(sum(CAST(round((f."ev01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."ev01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."ev01_share"), 0) AS DOUBLE) AS f6,
-    (CAST(sum(CAST(round((f."ev02_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."ev02_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."ev02_log_count"), 0) AS DOUBLE) AS f7,
-    (CAST(sum(CAST(round((f."ev02_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."ev02_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."ev02_log_decayed"), 0) AS DOUBLE) AS f8,
-    (CAST(sum(CAST(round((f."ev02_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."ev02_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."ev02_share"), 0) AS DOUBLE) AS f9,
-    (CAST(sum(CAST(round((f."ev03_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."ev03_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."ev03_log_count"), 0) AS DOUBLE) AS f10,
-    (CAST(sum(CAST(round((f."ev03_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."ev03_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."ev03_log_decayed"), 0) AS DOUBLE) AS f11,
-    (CAST(sum(CAST(round((f."ev03_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."ev03_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."ev03_share"), 0) AS DOUBLE) AS f12,
-    (CAST(sum(CAST(round((f."recency_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."recency_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."recency_days"), 0) AS DOUBLE) AS f13,
-    (CAST(sum(CAST(round((f."log_active_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."log_active_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."log_active_days"), 0) AS DOUBLE) AS f14,
-    (CAST(sum(CAST(round((f."evening_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."evening_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."evening_share"), 0) AS DOUBLE) AS f15,
-    (CAST(sum(CAST(round((f."cat00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."cat00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."cat00_share"), 0) AS DOUBLE) AS f16,
-    (CAST(sum(CAST(round((f."cat01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."cat01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."cat01_share"), 0) AS DOUBLE) AS f17,
-    (CAST(sum(CAST(round((f."category_entropy") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."category_entropy") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."category_entropy"), 0) AS DOUBLE) AS f18,
-    (CAST(sum(CAST(round((f."category_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."category_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."category_count"), 0) AS DOUBLE) AS f19,
-    (CAST(sum(CAST(round((f."log_followers") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."log_followers") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."log_followers"), 0) AS DOUBLE) AS f20,
-    (CAST(sum(CAST(round((f."log_followees") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((f."log_followees") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count(f."log_followees"), 0) AS DOUBLE) AS f21
+    CAST(sum(CAST(f."log_events" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."log_events"), 0) AS DOUBLE) AS f0,
+    CAST(sum(CAST(f."ev00_log_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."ev00_log_count"), 0) AS DOUBLE) AS f1,
+    CAST(sum(CAST(f."ev00_log_decayed" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."ev00_log_decayed"), 0) AS DOUBLE) AS f2,
+    CAST(sum(CAST(f."ev00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."ev00_share"), 0) AS DOUBLE) AS f3,
+    CAST(sum(CAST(f."ev01_log_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."ev01_log_count"), 0) AS DOUBLE) AS f4,
+    CAST(sum(CAST(f."ev01_log_decayed" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."ev01_log_decayed"), 0) AS DOUBLE) AS f5,
+    CAST(sum(CAST(f."ev01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."ev01_share"), 0) AS DOUBLE) AS f6,
+    CAST(sum(CAST(f."ev02_log_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."ev02_log_count"), 0) AS DOUBLE) AS f7,
+    CAST(sum(CAST(f."ev02_log_decayed" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."ev02_log_decayed"), 0) AS DOUBLE) AS f8,
+    CAST(sum(CAST(f."ev02_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."ev02_share"), 0) AS DOUBLE) AS f9,
+    CAST(sum(CAST(f."ev03_log_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."ev03_log_count"), 0) AS DOUBLE) AS f10,
+    CAST(sum(CAST(f."ev03_log_decayed" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."ev03_log_decayed"), 0) AS DOUBLE) AS f11,
+    CAST(sum(CAST(f."ev03_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."ev03_share"), 0) AS DOUBLE) AS f12,
+    CAST(sum(CAST(f."recency_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."recency_days"), 0) AS DOUBLE) AS f13,
+    CAST(sum(CAST(f."log_active_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."log_active_days"), 0) AS DOUBLE) AS f14,
+    CAST(sum(CAST(f."evening_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."evening_share"), 0) AS DOUBLE) AS f15,
+    CAST(sum(CAST(f."cat00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."cat00_share"), 0) AS DOUBLE) AS f16,
+    CAST(sum(CAST(f."cat01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."cat01_share"), 0) AS DOUBLE) AS f17,
+    CAST(sum(CAST(f."category_entropy" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."category_entropy"), 0) AS DOUBLE) AS f18,
+    CAST(sum(CAST(f."category_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."category_count"), 0) AS DOUBLE) AS f19,
+    CAST(sum(CAST(f."log_followers" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."log_followers"), 0) AS DOUBLE) AS f20,
+    CAST(sum(CAST(f."log_followees" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count(f."log_followees"), 0) AS DOUBLE) AS f21
 FROM "segments" AS s
 JOIN "segment_groups" AS g
     ON g.segment = s.segment
@@ -2699,13 +2699,13 @@ activity AS (
         user_id,
         count(*) AS n_events,
         sum(CASE WHEN event_type = 'comment' THEN 1 ELSE 0 END) AS n_ev00,
-        (CAST(sum(CAST(round((CASE WHEN event_type = 'comment' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((CASE WHEN event_type = 'comment' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS d_ev00,
+        CAST(sum(CAST(CASE WHEN event_type = 'comment' THEN decay ELSE CAST(0 AS DOUBLE) END AS DECIMAL(38, 18))) AS DOUBLE) AS d_ev00,
         sum(CASE WHEN event_type = 'like' THEN 1 ELSE 0 END) AS n_ev01,
-        (CAST(sum(CAST(round((CASE WHEN event_type = 'like' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((CASE WHEN event_type = 'like' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS d_ev01,
+        CAST(sum(CAST(CASE WHEN event_type = 'like' THEN decay ELSE CAST(0 AS DOUBLE) END AS DECIMAL(38, 18))) AS DOUBLE) AS d_ev01,
         sum(CASE WHEN event_type = 'share' THEN 1 ELSE 0 END) AS n_ev02,
-        (CAST(sum(CAST(round((CASE WHEN event_type = 'share' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((CASE WHEN event_type = 'share' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS d_ev02,
+        CAST(sum(CAST(CASE WHEN event_type = 'share' THEN decay ELSE CAST(0 AS DOUBLE) END AS DECIMAL(38, 18))) AS DOUBLE) AS d_ev02,
         sum(CASE WHEN event_type = 'view' THEN 1 ELSE 0 END) AS n_ev03,
-        (CAST(sum(CAST(round((CASE WHEN event_type = 'view' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((CASE WHEN event_type = 'view' THEN decay ELSE CAST(0 AS DOUBLE) END) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS d_ev03,
+        CAST(sum(CAST(CASE WHEN event_type = 'view' THEN decay ELSE CAST(0 AS DOUBLE) END AS DECIMAL(38, 18))) AS DOUBLE) AS d_ev03,
         count(DISTINCT CAST(event_time AS DATE)) AS active_days,
         max(CAST(epoch_us(event_time) AS DOUBLE) / CAST(1000000 AS DOUBLE)) AS last_seconds,
         sum(is_evening) AS n_evening,
@@ -2729,7 +2729,7 @@ category_mix AS (
 diversity AS (
     SELECT
         user_id,
-        -(CAST(sum(CAST(round((p * ln(p)) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((p * ln(p)) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS entropy
+        -CAST(sum(CAST(p * ln(p) AS DECIMAL(38, 18))) AS DOUBLE) AS entropy
     FROM (
         SELECT
             user_id,
@@ -2810,50 +2810,50 @@ WHERE position = 1;
 -- standardisation of score_training_features: mean and mean square per feature (exact sums, so reruns agree to the bit);
 -- the population standard deviation is sqrt(mean square - mean^2)
 SELECT
-    (CAST(sum(CAST(round(("log_events") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_events") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_events"), 0) AS DOUBLE) AS m0,
-    (CAST(sum(CAST(round(("log_events" * "log_events") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_events" * "log_events") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_events" * "log_events"), 0) AS DOUBLE) AS q0,
-    (CAST(sum(CAST(round(("ev00_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev00_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev00_log_count"), 0) AS DOUBLE) AS m1,
-    (CAST(sum(CAST(round(("ev00_log_count" * "ev00_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev00_log_count" * "ev00_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev00_log_count" * "ev00_log_count"), 0) AS DOUBLE) AS q1,
-    (CAST(sum(CAST(round(("ev00_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev00_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev00_log_decayed"), 0) AS DOUBLE) AS m2,
-    (CAST(sum(CAST(round(("ev00_log_decayed" * "ev00_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev00_log_decayed" * "ev00_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev00_log_decayed" * "ev00_log_decayed"), 0) AS DOUBLE) AS q2,
-    (CAST(sum(CAST(round(("ev00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev00_share"), 0) AS DOUBLE) AS m3,
-    (CAST(sum(CAST(round(("ev00_share" * "ev00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev00_share" * "ev00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev00_share" * "ev00_share"), 0) AS DOUBLE) AS q3,
-    (CAST(sum(CAST(round(("ev01_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev01_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev01_log_count"), 0) AS DOUBLE) AS m4,
-    (CAST(sum(CAST(round(("ev01_log_count" * "ev01_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev01_log_count" * "ev01_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev01_log_count" * "ev01_log_count"), 0) AS DOUBLE) AS q4,
-    (CAST(sum(CAST(round(("ev01_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev01_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev01_log_decayed"), 0) AS DOUBLE) AS m5,
-    (CAST(sum(CAST(round(("ev01_log_decayed" * "ev01_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev01_log_decayed" * "ev01_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev01_log_decayed" * "ev01_log_decayed"), 0) AS DOUBLE) AS q5,
-    (CAST(sum(CAST(round(("ev01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev01_share"), 0) AS DOUBLE) AS m6,
-    (CAST(sum(CAST(round(("ev01_share" * "ev01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev01_share" * "ev01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev01_share" * "ev01_share"), 0) AS DOUBLE) AS q6,
-    (CAST(sum(CAST(round(("ev02_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev02_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev02_log_count"), 0) AS DOUBLE) AS m7,
-    (CAST(sum(CAST(round(("ev02_log_count" * "ev02_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev02_log_count" * "ev02_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev02_log_count" * "ev02_log_count"), 0) AS DOUBLE) AS q7,
-    (CAST(sum(CAST(round(("ev02_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev02_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev02_log_decayed"), 0) AS DOUBLE) AS m8,
-    (CAST(sum(CAST(round(("ev02_log_decayed" * "ev02_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev02_log_decayed" * "ev02_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev02_log_decayed" * "ev02_log_decayed"), 0) AS DOUBLE) AS q8,
-    (CAST(sum(CAST(round(("ev02_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev02_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev02_share"), 0) AS DOUBLE) AS m9,
-    (CAST(sum(CAST(round(("ev02_share" * "ev02_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev02_share" * "ev02_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev02_share" * "ev02_share"), 0) AS DOUBLE) AS q9,
-    (CAST(sum(CAST(round(("ev03_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev03_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev03_log_count"), 0) AS DOUBLE) AS m10,
-    (CAST(sum(CAST(round(("ev03_log_count" * "ev03_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev03_log_count" * "ev03_log_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev03_log_count" * "ev03_log_count"), 0) AS DOUBLE) AS q10,
-    (CAST(sum(CAST(round(("ev03_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev03_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev03_log_decayed"), 0) AS DOUBLE) AS m11,
-    (CAST(sum(CAST(round(("ev03_log_decayed" * "ev03_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev03_log_decayed" * "ev03_log_decayed") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev03_log_decayed" * "ev03_log_decayed"), 0) AS DOUBLE) AS q11,
-    (CAST(sum(CAST(round(("ev03_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev03_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev03_share"), 0) AS DOUBLE) AS m12,
-    (CAST(sum(CAST(round(("ev03_share" * "ev03_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("ev03_share" * "ev03_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("ev03_share" * "ev03_share"), 0) AS DOUBLE) AS q12,
-    (CAST(sum(CAST(round(("recency_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("recency_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("recency_days"), 0) AS DOUBLE) AS m13,
-    (CAST(sum(CAST(round(("recency_days" * "recency_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("recency_days" * "recency_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("recency_days" * "recency_days"), 0) AS DOUBLE) AS q13,
-    (CAST(sum(CAST(round(("log_active_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_active_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_active_days"), 0) AS DOUBLE) AS m14,
-    (CAST(sum(CAST(round(("log_active_days" * "log_active_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_active_days" * "log_active_days") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_active_days" * "log_active_days"), 0) AS DOUBLE) AS q14,
-    (CAST(sum(CAST(round(("evening_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("evening_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("evening_share"), 0) AS DOUBLE) AS m15,
-    (CAST(sum(CAST(round(("evening_share" * "evening_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("evening_share" * "evening_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("evening_share" * "evening_share"), 0) AS DOUBLE) AS q15,
-    (CAST(sum(CAST(round(("cat00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("cat00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("cat00_share"), 0) AS DOUBLE) AS m16,
-    (CAST(sum(CAST(round(("cat00_share" * "cat00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("cat00_share" * "cat00_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("cat00_share" * "cat00_share"), 0) AS DOUBLE) AS q16,
-    (CAST(sum(CAST(round(("cat01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("cat01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("cat01_share"), 0) AS DOUBLE) AS m17,
-    (CAST(sum(CAST(round(("cat01_share" * "cat01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("cat01_share" * "cat01_share") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("cat01_share" * "cat01_share"), 0) AS DOUBLE) AS q17,
-    (CAST(sum(CAST(round(("category_entropy") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("category_entropy") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("category_entropy"), 0) AS DOUBLE) AS m18,
-    (CAST(sum(CAST(round(("category_entropy" * "category_entropy") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("category_entropy" * "category_entropy") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("category_entropy" * "category_entropy"), 0) AS DOUBLE) AS q18,
-    (CAST(sum(CAST(round(("category_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("category_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("category_count"), 0) AS DOUBLE) AS m19,
-    (CAST(sum(CAST(round(("category_count" * "category_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("category_count" * "category_count") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("category_count" * "category_count"), 0) AS DOUBLE) AS q19,
-    (CAST(sum(CAST(round(("log_followers") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_followers") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_followers"), 0) AS DOUBLE) AS m20,
-    (CAST(sum(CAST(round(("log_followers" * "log_followers") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_followers" * "log_followers") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_followers" * "log_followers"), 0) AS DOUBLE) AS q20,
-    (CAST(sum(CAST(round(("log_followees") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_followees") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_followees"), 0) AS DOUBLE) AS m21,
-    (CAST(sum(CAST(round(("log_followees" * "log_followees") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round(("log_followees" * "log_followees") * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) / CAST(nullif(count("log_followees" * "log_followees"), 0) AS DOUBLE) AS q21
+    CAST(sum(CAST("log_events" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_events"), 0) AS DOUBLE) AS m0,
+    CAST(sum(CAST("log_events" * "log_events" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_events" * "log_events"), 0) AS DOUBLE) AS q0,
+    CAST(sum(CAST("ev00_log_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev00_log_count"), 0) AS DOUBLE) AS m1,
+    CAST(sum(CAST("ev00_log_count" * "ev00_log_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev00_log_count" * "ev00_log_count"), 0) AS DOUBLE) AS q1,
+    CAST(sum(CAST("ev00_log_decayed" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev00_log_decayed"), 0) AS DOUBLE) AS m2,
+    CAST(sum(CAST("ev00_log_decayed" * "ev00_log_decayed" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev00_log_decayed" * "ev00_log_decayed"), 0) AS DOUBLE) AS q2,
+    CAST(sum(CAST("ev00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev00_share"), 0) AS DOUBLE) AS m3,
+    CAST(sum(CAST("ev00_share" * "ev00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev00_share" * "ev00_share"), 0) AS DOUBLE) AS q3,
+    CAST(sum(CAST("ev01_log_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev01_log_count"), 0) AS DOUBLE) AS m4,
+    CAST(sum(CAST("ev01_log_count" * "ev01_log_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev01_log_count" * "ev01_log_count"), 0) AS DOUBLE) AS q4,
+    CAST(sum(CAST("ev01_log_decayed" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev01_log_decayed"), 0) AS DOUBLE) AS m5,
+    CAST(sum(CAST("ev01_log_decayed" * "ev01_log_decayed" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev01_log_decayed" * "ev01_log_decayed"), 0) AS DOUBLE) AS q5,
+    CAST(sum(CAST("ev01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev01_share"), 0) AS DOUBLE) AS m6,
+    CAST(sum(CAST("ev01_share" * "ev01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev01_share" * "ev01_share"), 0) AS DOUBLE) AS q6,
+    CAST(sum(CAST("ev02_log_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev02_log_count"), 0) AS DOUBLE) AS m7,
+    CAST(sum(CAST("ev02_log_count" * "ev02_log_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev02_log_count" * "ev02_log_count"), 0) AS DOUBLE) AS q7,
+    CAST(sum(CAST("ev02_log_decayed" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev02_log_decayed"), 0) AS DOUBLE) AS m8,
+    CAST(sum(CAST("ev02_log_decayed" * "ev02_log_decayed" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev02_log_decayed" * "ev02_log_decayed"), 0) AS DOUBLE) AS q8,
+    CAST(sum(CAST("ev02_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev02_share"), 0) AS DOUBLE) AS m9,
+    CAST(sum(CAST("ev02_share" * "ev02_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev02_share" * "ev02_share"), 0) AS DOUBLE) AS q9,
+    CAST(sum(CAST("ev03_log_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev03_log_count"), 0) AS DOUBLE) AS m10,
+    CAST(sum(CAST("ev03_log_count" * "ev03_log_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev03_log_count" * "ev03_log_count"), 0) AS DOUBLE) AS q10,
+    CAST(sum(CAST("ev03_log_decayed" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev03_log_decayed"), 0) AS DOUBLE) AS m11,
+    CAST(sum(CAST("ev03_log_decayed" * "ev03_log_decayed" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev03_log_decayed" * "ev03_log_decayed"), 0) AS DOUBLE) AS q11,
+    CAST(sum(CAST("ev03_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev03_share"), 0) AS DOUBLE) AS m12,
+    CAST(sum(CAST("ev03_share" * "ev03_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev03_share" * "ev03_share"), 0) AS DOUBLE) AS q12,
+    CAST(sum(CAST("recency_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("recency_days"), 0) AS DOUBLE) AS m13,
+    CAST(sum(CAST("recency_days" * "recency_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("recency_days" * "recency_days"), 0) AS DOUBLE) AS q13,
+    CAST(sum(CAST("log_active_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_active_days"), 0) AS DOUBLE) AS m14,
+    CAST(sum(CAST("log_active_days" * "log_active_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_active_days" * "log_active_days"), 0) AS DOUBLE) AS q14,
+    CAST(sum(CAST("evening_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("evening_share"), 0) AS DOUBLE) AS m15,
+    CAST(sum(CAST("evening_share" * "evening_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("evening_share" * "evening_share"), 0) AS DOUBLE) AS q15,
+    CAST(sum(CAST("cat00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("cat00_share"), 0) AS DOUBLE) AS m16,
+    CAST(sum(CAST("cat00_share" * "cat00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("cat00_share" * "cat00_share"), 0) AS DOUBLE) AS q16,
+    CAST(sum(CAST("cat01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("cat01_share"), 0) AS DOUBLE) AS m17,
+    CAST(sum(CAST("cat01_share" * "cat01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("cat01_share" * "cat01_share"), 0) AS DOUBLE) AS q17,
+    CAST(sum(CAST("category_entropy" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("category_entropy"), 0) AS DOUBLE) AS m18,
+    CAST(sum(CAST("category_entropy" * "category_entropy" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("category_entropy" * "category_entropy"), 0) AS DOUBLE) AS q18,
+    CAST(sum(CAST("category_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("category_count"), 0) AS DOUBLE) AS m19,
+    CAST(sum(CAST("category_count" * "category_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("category_count" * "category_count"), 0) AS DOUBLE) AS q19,
+    CAST(sum(CAST("log_followers" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_followers"), 0) AS DOUBLE) AS m20,
+    CAST(sum(CAST("log_followers" * "log_followers" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_followers" * "log_followers"), 0) AS DOUBLE) AS q20,
+    CAST(sum(CAST("log_followees" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_followees"), 0) AS DOUBLE) AS m21,
+    CAST(sum(CAST("log_followees" * "log_followees" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_followees" * "log_followees"), 0) AS DOUBLE) AS q21
 FROM "score_training_features";
 -- register driver-made table score_standardisation (m0 DOUBLE, m1 DOUBLE, m2 DOUBLE, m3 DOUBLE, m4 DOUBLE, m5 DOUBLE, m6 DOUBLE, m7 DOUBLE, m8 DOUBLE, m9 DOUBLE, m10 DOUBLE, m11 DOUBLE, m12 DOUBLE, m13 DOUBLE, m14 DOUBLE, m15 DOUBLE, m16 DOUBLE, m17 DOUBLE, m18 DOUBLE, m19 DOUBLE, m20 DOUBLE, m21 DOUBLE, s0 DOUBLE, s1 DOUBLE, s2 DOUBLE, s3 DOUBLE, s4 DOUBLE, s5 DOUBLE, s6 DOUBLE, s7 DOUBLE, s8 DOUBLE, s9 DOUBLE, s10 DOUBLE, s11 DOUBLE, s12 DOUBLE, s13 DOUBLE, s14 DOUBLE, s15 DOUBLE, s16 DOUBLE, s17 DOUBLE, s18 DOUBLE, s19 DOUBLE, s20 DOUBLE, s21 DOUBLE) as rows: one row: mean m{i} and standard deviation s{i} of each feature, z = (x - mean) / std;
 -- training sample: labelled users with features at the cutoff, the first by md5(user_id); holdout_key splits off the hold-out
@@ -2973,7 +2973,7 @@ shifted AS (
 totals AS (
     SELECT
         user_id,
-        (CAST(sum(CAST(round((e) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) // CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) + CAST(sum(CAST(round((e) * CAST(1e18 AS DOUBLE)) AS HUGEINT)) % CAST(1000000000000000000 AS HUGEINT) AS DOUBLE) / CAST(1e18 AS DOUBLE)) AS total
+        CAST(sum(CAST(e AS DECIMAL(38, 18))) AS DOUBLE) AS total
     FROM shifted
     GROUP BY
         user_id
