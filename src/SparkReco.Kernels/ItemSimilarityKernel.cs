@@ -114,7 +114,8 @@ public sealed class ItemSimilarityKernel
 
     /// <summary>
     /// rp3beta: the same walk over baskets, also adding each shared user's weight m_u^−α exactly (the SQL's exact sum of
-    /// the same doubles), then <see cref="SimilarityMeasure.Rp3"/> of that walk weight.
+    /// the same doubles), then <see cref="SimilarityMeasure.Rp3"/> of that walk weight. A separate copy of the loop rather
+    /// than a flag inside it: the count-only measures (the default) keep their innermost loop free of the 128-bit sums.
     /// </summary>
     private IEnumerable<TopKBlock> RunRp3Beta(int threads)
     {
