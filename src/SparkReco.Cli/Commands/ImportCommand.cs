@@ -8,11 +8,11 @@ public static class ImportCommand
 {
     public static Command Create()
     {
-        var input = new Option<string>("--input", "-i") { Description = "CSV/TSV file to convert.", Required = true };
+        var input = new Option<string>("--input", "-i") { Description = "CSV/TSV file to convert, plain or gzip-compressed (detected from its first bytes).", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "Folder to write part-00000.parquet into.", Required = true };
         var kind = new Option<string>("--kind") { Description = "What the file holds: events, items or follows.", DefaultValueFactory = _ => "events" };
         kind.AcceptOnlyFromAmong("events", "items", "follows");
-        var delimiter = new Option<string>("--delimiter") { Description = "Field delimiter: a character, or 'tab'.", DefaultValueFactory = _ => "," };
+        var delimiter = new Option<string?>("--delimiter") { Description = "Field delimiter: a character, or 'tab'. Without it the delimiter is detected from the first lines (',', tab, ';' or '|')." };
         var noHeader = new Option<bool>("--no-header") { Description = "The file has no header line; name columns by 1-based position." };
         Option<string?> Column(string name, string holds) => new(name) { Description = $"Column (header name, or 1-based position with --no-header) holding {holds}." };
         var user = Column("--user-column", "the user id (events)");
@@ -34,9 +34,10 @@ public static class ImportCommand
             command.Options.Add(option);
         command.SetAction(async (parse, ct) =>
         {
-            var d = parse.GetValue(delimiter)!;
-            var separator = d switch
+            var d = parse.GetValue(delimiter);
+            char? separator = d switch
             {
+                null => null,
                 "tab" or "\\t" or "\t" => '\t',
                 { Length: 1 } => d[0],
                 _ => throw new ConfigurationException($"--delimiter '{d}' must be one character or 'tab'."),
@@ -49,6 +50,9 @@ public static class ImportCommand
                 parse.GetValue(kind)!,
                 parse.GetValue(category), parse.GetValue(creator), parse.GetValue(follower), parse.GetValue(followee));
             var result = await CsvImporter.ImportAsync(options, ct);
+            var shown = result.Delimiter == '\t' ? "tab" : $"'{result.Delimiter}'";
+            Console.Out.WriteLine($"Read {(result.Gzip ? "gzip-compressed " : "")}{Path.GetFileName(options.InputPath)} with delimiter {shown}" +
+                (result.DelimiterDetected ? " (detected; pass --delimiter to override)" : ""));
             Console.Out.WriteLine($"Imported {result.Rows:N0} rows into {result.OutputFile}" + (result.SkippedRows > 0 ? $" ({result.SkippedRows:N0} rows skipped)" : ""));
             return ExitCodes.Success;
         });

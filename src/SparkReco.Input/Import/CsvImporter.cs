@@ -32,9 +32,32 @@ public static class CsvImporter
             throw new InputDataException($"{fileName}: file not found at '{Path.GetFullPath(options.InputPath)}'. Check the input path.");
         }
 
-        using var reader = new StreamReader(options.InputPath, Encoding.UTF8, detectEncodingFromByteOrderMarks: true,
-            new FileStreamOptions { BufferSize = 1 << 16, Options = FileOptions.SequentialScan });
-        var csv = new CsvRecordReader(reader, options.Delimiter, fileName);
+        // Sniff and check from a first pass over the start of the file, then read it from the start again:
+        // simpler than replaying a buffered prefix, and re-reading 64 KiB costs nothing next to the import.
+        string sample;
+        bool gzip, wholeFile;
+        using (var probe = ImportSource.Open(options.InputPath, fileName, out gzip))
+        {
+            sample = ImportSource.ReadSample(probe, fileName, gzip, out wholeFile);
+        }
+
+        // An empty file keeps its own, clearer error below instead of "cannot tell the delimiter".
+        var detected = options.Delimiter is null && !string.IsNullOrWhiteSpace(sample);
+        var delimiter = options.Delimiter ?? (detected ? ImportSource.Sniff(sample, wholeFile, fileName) : ',');
+        try
+        {
+            return await ImportTextAsync(options, fileName, delimiter, detected, gzip, parser, ct);
+        }
+        catch (InvalidDataException e) when (gzip)
+        {
+            throw ImportSource.CorruptGzip(fileName, e);
+        }
+    }
+
+    private static async Task<ImportResult> ImportTextAsync(ImportOptions options, string fileName, char delimiter, bool detected, bool gzip, TimeParser parser, CancellationToken ct)
+    {
+        using var reader = new StreamReader(ImportSource.Open(options.InputPath, fileName, out _), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+        var csv = new CsvRecordReader(reader, delimiter, fileName);
         var line = new List<string>();
         var skipped = 0L;
 
@@ -80,7 +103,7 @@ public static class CsvImporter
                     {
                         throw new InputDataException(
                             $"{fileName} line {csv.LineNumber}: expected {layout.ColumnCount} columns ({(header is null ? "as on the first line" : "as in the header")}) but found {line.Count}. " +
-                            $"Check the delimiter (--delimiter, now '{Printable(options.Delimiter)}') and the quoting of values that contain it.");
+                            $"Check the delimiter (--delimiter, now '{ImportSource.Printable(delimiter)}'{(detected ? " as detected" : "")}) and the quoting of values that contain it.");
                     }
 
                     foreach (var column in columns)
@@ -116,7 +139,7 @@ public static class CsvImporter
             throw;
         }
 
-        return new ImportResult(rows, skipped, output);
+        return new ImportResult(rows, skipped, output, delimiter, detected, gzip);
     }
 
     private static void CheckOptions(ImportOptions options)
@@ -136,9 +159,9 @@ public static class CsvImporter
             throw new ConfigurationException($"Import option Kind '{options.Kind}' is not known; use {Events}, {Items} or {Follows}.");
         }
 
-        if (options.Delimiter is '"' or '\n' or '\r')
+        if (options.Delimiter is { } d && d is '"' or '\n' or '\r')
         {
-            throw new ConfigurationException($"Import option Delimiter '{Printable(options.Delimiter)}' cannot separate fields; use e.g. ',' or '\\t'.");
+            throw new ConfigurationException($"Import option Delimiter '{ImportSource.Printable(d)}' cannot separate fields; use e.g. ',' or '\\t'.");
         }
 
         if (options.EventTypeColumn is not null && options.ConstantEventType is not null)
@@ -218,12 +241,4 @@ public static class CsvImporter
             await column.WriteAsync(group, count, ct);
         }
     }
-
-    private static string Printable(char c) => c switch
-    {
-        '\t' => "\\t",
-        '\n' => "\\n",
-        '\r' => "\\r",
-        _ => c.ToString(),
-    };
 }

@@ -4,6 +4,7 @@ namespace SparkReco.Input.Import;
 /// How to turn one CSV/TSV file into a contract table. Columns are header names, or 1-based positions
 /// ("1", "2", …) when the file has no header; a column left null means the contract name in the header.
 /// </summary>
+/// <param name="Delimiter">The field delimiter; null sniffs it from the first lines (',', tab, ';' or '|').</param>
 /// <param name="TimeFormat"><c>auto</c> (decided from the first value), <c>epoch-seconds</c>, <c>epoch-millis</c> or <c>iso</c>.</param>
 /// <param name="ConstantEventType">Event type for every row when the file has none (e.g. "rating", "play").</param>
 /// <param name="ConstantTime">Event time for every row when the file has no times (e.g. Last.fm play counts).</param>
@@ -15,7 +16,7 @@ namespace SparkReco.Input.Import;
 public sealed record ImportOptions(
     string InputPath,
     string OutputDirectory,
-    char Delimiter = ',',
+    char? Delimiter = null,
     bool HasHeader = true,
     string? UserColumn = null,
     string? ItemColumn = null,
@@ -31,5 +32,5 @@ public sealed record ImportOptions(
     string? FollowerColumn = null,
     string? FolloweeColumn = null);
 
-/// <summary>Rows written, blank lines skipped, and the Parquet file produced.</summary>
-public sealed record ImportResult(long Rows, long SkippedRows, string OutputFile);
+/// <summary>Rows written, blank lines skipped, the Parquet file produced, the delimiter used (and whether it was sniffed), and whether the input was gzip.</summary>
+public sealed record ImportResult(long Rows, long SkippedRows, string OutputFile, char Delimiter, bool DelimiterDetected, bool Gzip);
