@@ -71,6 +71,8 @@ public sealed class JobRunner
             if (catalog.Follows is not null) inputRows["follows"] = catalog.Follows.Rows;
             var summary = new RunSummary(runId, startedAt, context.AsOf, engine.Version, timings, outputRows, inputRows);
             var files = await StagingWrite(staging, "the run files (metrics.json, report.html)", () => WriteArtifactsAsync(engine, context, summary, staging, ct));
+            // Described from the staged files, so the manifest states what readers get, not what the stages counted.
+            var tables = await PublishedTables.DescribeAsync(staging, outputRows.Keys, ct);
 
             var manifest = new RunManifest
             {
@@ -78,6 +80,8 @@ public sealed class JobRunner
                 StartedAt = startedAt,
                 FinishedAt = DateTime.UtcNow,
                 AsOf = context.AsOf,
+                AsOfSource = _settings.Affinity.AsOf is null ? "latest_event_time" : "configured",
+                TotalSeconds = Math.Round((DateTime.UtcNow - startedAt).TotalSeconds, 3),
                 ConfigHash = _settings.Hash(),
                 InputFingerprint = Fingerprint(catalog),
                 Engine = engine.Name,
@@ -88,6 +92,8 @@ public sealed class JobRunner
                     ["dotnet"] = Environment.Version.ToString(),
                 },
                 RowCounts = outputRows,
+                Inputs = ManifestInputs(catalog),
+                Tables = tables,
                 Files = files,
                 Stages = timings,
                 Facts = ManifestFacts(context),
@@ -307,6 +313,18 @@ public sealed class JobRunner
             """;
     }
 
+    /// <summary>The manifest's inputs: per kind, the checked file list the engine read (names relative to the configured path).</summary>
+    private static SortedDictionary<string, ManifestInput> ManifestInputs(InputCatalog catalog)
+    {
+        var inputs = new SortedDictionary<string, ManifestInput>(StringComparer.Ordinal);
+        foreach (var table in new[] { catalog.Events, catalog.Items, catalog.Follows }.OfType<InputTable>())
+            inputs[table.Name] = new ManifestInput(table.Source.Path, table.Files.Select(f => RelativeName(table, f)).ToList(), table.Bytes, table.Rows);
+        return inputs;
+    }
+
+    private static string RelativeName(InputTable table, string file) =>
+        table.Source.IsDirectory ? Path.GetRelativePath(table.Source.Path, file) : Path.GetFileName(file);
+
     /// <summary>Identifies the input: each file's path (relative to its input), size and footer row count.</summary>
     private static string Fingerprint(InputCatalog catalog)
     {
@@ -316,7 +334,7 @@ public sealed class JobRunner
             text.Append(table.Name).Append(':').Append(table.Rows).Append('\n');
             foreach (var file in table.Files)
             {
-                var relative = table.Source.IsDirectory ? Path.GetRelativePath(table.Source.Path, file) : Path.GetFileName(file);
+                var relative = RelativeName(table, file);
                 var info = new FileInfo(file);
                 text.Append(relative).Append(' ').Append(info.Length).Append(' ').Append(info.LastWriteTimeUtc.Ticks).Append('\n');
             }
