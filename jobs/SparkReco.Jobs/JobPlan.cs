@@ -68,20 +68,44 @@ public sealed class JobPlan
     }
 
     /// <summary>Stages that run with these settings; a stage whose input is disabled is disabled too.</summary>
-    public IReadOnlyList<IStage> Enabled(StageContext context)
+    public IReadOnlyList<IStage> Enabled(StageContext context) => Walk(context).Enabled;
+
+    /// <summary>Stages that do not run with these settings and inputs, each with the reason (for the run's log).</summary>
+    public IReadOnlyList<(string Stage, string Reason)> Skipped(StageContext context) => Walk(context).Skipped;
+
+    private (List<IStage> Enabled, List<(string Stage, string Reason)> Skipped) Walk(StageContext context)
     {
         var available = new HashSet<string>([SourceTables.Events], StringComparer.Ordinal);
         if (context.HasItems) available.Add(SourceTables.Items);
         if (context.HasFollows) available.Add(SourceTables.Follows);
-        var result = new List<IStage>();
+        var enabled = new List<IStage>();
+        var skipped = new List<(string, string)>();
         foreach (var stage in Stages)
         {
-            if (!stage.Inputs.All(available.Contains) || !stage.IsEnabled(context)) continue;
-            result.Add(stage);
+            // The stage's own reason first: it names the setting, which is what a reader of the log can change.
+            if (!stage.IsEnabled(context))
+            {
+                skipped.Add((stage.Name, stage.DisabledReason(context)));
+                continue;
+            }
+            var missing = stage.Inputs.FirstOrDefault(i => !available.Contains(i));
+            if (missing is not null)
+            {
+                skipped.Add((stage.Name, MissingInput(missing)));
+                continue;
+            }
+            enabled.Add(stage);
             available.Add(stage.Name);
         }
-        return result;
+        return (enabled, skipped);
     }
+
+    private static string MissingInput(string input) => input switch
+    {
+        SourceTables.Items => "no item metadata (Input:Items is not set)",
+        SourceTables.Follows => "no follow graph (Input:Follows is not set)",
+        _ => $"it reads {input}, which does not run",
+    };
 
     /// <summary>Names a stage in an error that escaped it, so the message says where the run stopped.</summary>
     public static SparkRecoException AtStage(SparkRecoException e, string stage)

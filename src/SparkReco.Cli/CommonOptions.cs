@@ -17,10 +17,22 @@ public sealed class CommonOptions
     public Option<string?> SparkRemote { get; } = new("--spark-remote") { Description = "Spark Connect server, sc://host:port/;use_ssl=true (sets Engine:SparkRemote and, unless --engine says otherwise, Engine:Kind=spark). The token comes from SPARKRECO_SPARK_TOKEN only." };
     public Option<string[]> Set { get; } = new("--set") { Description = "Any setting as Section:Key=value; repeatable.", Arity = ArgumentArity.ZeroOrMore };
     public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Debug logging, including every SQL statement." };
+    public Option<string> LogFormat { get; } = CreateLogFormat();
+
+    private static Option<string> CreateLogFormat()
+    {
+        var option = new Option<string>("--log-format")
+        {
+            Description = "Log lines on stderr: text (for people) or json (one JSON object per line with the run id, for log shippers).",
+            DefaultValueFactory = _ => ConsoleLogging.TextFormat,
+        };
+        option.AcceptOnlyFromAmong(ConsoleLogging.TextFormat, ConsoleLogging.JsonFormat);
+        return option;
+    }
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Config, Events, Items, Follows, Output, AsOf, Engine, SparkRemote, Set, Verbose })
+        foreach (var option in new Option[] { Config, Events, Items, Follows, Output, AsOf, Engine, SparkRemote, Set, Verbose, LogFormat })
             command.Options.Add(option);
     }
 

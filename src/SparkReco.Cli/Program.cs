@@ -60,19 +60,19 @@ public static class Program
             // mapped to an engine error), the run stopped because it was asked to: one line, no stack trace.
             var code = cancelledExitCode?.Invoke() ?? ExitCodes.Cancelled;
             var signal = code == ExitCodes.Terminated ? "SIGTERM" : "SIGINT";
-            await Console.Error.WriteLineAsync($"cancelled ({signal}): nothing was published; the previous outputs are unchanged.");
+            await Console.Error.WriteLineAsync(ConsoleLogging.ErrorLine($"cancelled ({signal}): nothing was published; the previous outputs are unchanged."));
             return code;
         }
         catch (SparkRecoException e)
         {
             var where = e.Stage is null ? "" : $" (stage {e.Stage})";
-            await Console.Error.WriteLineAsync($"error{where}: {e.Message}");
+            await Console.Error.WriteLineAsync(ConsoleLogging.ErrorLine($"error{where}: {e.Message}"));
             return e.ExitCode;
         }
         catch (Exception e)
         {
             // Not an error reported on purpose: a bug. One line, like every other error (schedulers show the last line).
-            await Console.Error.WriteLineAsync(InternalError(e));
+            await Console.Error.WriteLineAsync(ConsoleLogging.ErrorLine(InternalError(e)));
             return ExitCodes.Internal;
         }
     }

@@ -16,6 +16,9 @@ public interface IOutputPublisher
     /// <summary>Repairs what a killed run left; one line per repair, for the log.</summary>
     IReadOnlyList<string> Recover();
 
+    /// <summary>Where a published run's tables and files are for readers (the output folder, or the run's own folder).</summary>
+    string PublishedFolder(string runId);
+
     /// <summary>The folder this run writes its tables and files into.</summary>
     string CreateStaging(string runId);
 

@@ -124,6 +124,9 @@ public sealed class OutputPublisher : IOutputPublisher
         File.Delete(Path.Combine(_output, JournalFileName));
     }
 
+    /// <summary>Tables and files are moved into the output folder itself.</summary>
+    public string PublishedFolder(string runId) => _output;
+
     public string CreateStaging(string runId)
     {
         var staging = Path.Combine(_output, StagingPrefix + runId);

@@ -73,6 +73,9 @@ public sealed class RunFolderPublisher : IOutputPublisher
         return notes;
     }
 
+    /// <summary>Each run stays in its own folder, which <c>_LATEST</c> points at.</summary>
+    public string PublishedFolder(string runId) => Path.Combine(_output, RunsFolder, runId);
+
     public string CreateStaging(string runId)
     {
         var folder = Path.Combine(_output, RunsFolder, runId);

@@ -39,6 +39,7 @@ public sealed class EvaluationStage : StepStage
     public override IReadOnlyList<string> Inputs =>
         [Relevant, TestEvents, Scope["clean_events"], Scope["affinity"], Scope["item_popularity"], .. VariantNames];
     public override bool IsEnabled(StageContext context) => EvaluationStages.Runs(context);
+    public override string DisabledReason(StageContext context) => EvaluationStages.WhyNot(context);
 
     /// <summary>The evaluated recommendation tables, one per <see cref="Sources"/> entry.</summary>
     private static IEnumerable<string> VariantNames => Sources.Select(source => $"eval_recommendations_{source}");

@@ -14,6 +14,11 @@ public static class EvaluationStages
 {
     public static bool Runs(StageContext c) => c.Settings.Evaluation.Mode != "none" && c.Settings.Recommend.Enabled;
 
+    /// <summary>Why the evaluation stages do not run (when <see cref="Runs"/> is false).</summary>
+    public static string WhyNot(StageContext c) => c.Settings.Evaluation.Mode == "none"
+        ? "Evaluation:Mode=none"
+        : "Recommend:Enabled=false, and the evaluation measures the recommendations";
+
     public static IReadOnlyList<IStage> All() =>
     [
         new TrainEventsStage(),
@@ -60,6 +65,7 @@ public sealed class TrainEventsStage : StepStage
     public override string Description => "the clean events of the train side of the evaluation split";
     public override IReadOnlyList<string> Inputs => ["clean_events"];
     public override bool IsEnabled(StageContext context) => EvaluationStages.Runs(context);
+    public override string DisabledReason(StageContext context) => EvaluationStages.WhyNot(context);
 
     public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
     {
@@ -74,6 +80,7 @@ public sealed class TestEventsStage : StepStage
     public override string Description => "one row per held-out (user_id, item_id)";
     public override IReadOnlyList<string> Inputs => ["clean_events"];
     public override bool IsEnabled(StageContext context) => EvaluationStages.Runs(context);
+    public override string DisabledReason(StageContext context) => EvaluationStages.WhyNot(context);
 
     public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
     {
@@ -107,6 +114,7 @@ public sealed class RelevantStage : SqlStage
     public override string Description => "one row per held-out (user_id, item_id) of a user known to the train model";
     public override IReadOnlyList<string> Inputs => [EvaluationStage.TestEvents, TableScope.Train["affinity"]];
     public override bool IsEnabled(StageContext context) => EvaluationStages.Runs(context);
+    public override string DisabledReason(StageContext context) => EvaluationStages.WhyNot(context);
     public override string Render(StageContext context) => EvaluationStage.RenderRelevant(context, TableScope.Train);
 }
 
@@ -134,6 +142,8 @@ public sealed class TrainModelStage : IStage
     public bool IsOutput => false;
     public IReadOnlyList<string> OutputOrder => [];
     public bool IsEnabled(StageContext context) => EvaluationStages.Runs(context) && Inner(context).IsEnabled(EvaluationStages.ModelContext(context));
+    public string DisabledReason(StageContext context) =>
+        EvaluationStages.Runs(context) ? Inner(context).DisabledReason(EvaluationStages.ModelContext(context)) : EvaluationStages.WhyNot(context);
 
     public IEnumerable<string> RenderSql(StageContext context) => Inner(context).RenderSql(EvaluationStages.ModelContext(context));
 

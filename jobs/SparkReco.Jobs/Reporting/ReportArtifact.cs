@@ -8,7 +8,8 @@ namespace SparkReco.Jobs.Reporting;
 /// <summary>report.html: one self-contained page (inline CSS and SVG, no scripts, no network) for people.</summary>
 public sealed class ReportArtifact(IReadOnlyList<IReportSection> sections) : IRunArtifact
 {
-    public string FileName => "report.html";
+    public const string ReportFileName = "report.html";
+    public string FileName => ReportFileName;
 
     /// <summary>The sections a run with these settings writes, in page order.</summary>
     public static IEnumerable<IReportSection> Enabled(IEnumerable<IReportSection> sections, StageContext context) =>

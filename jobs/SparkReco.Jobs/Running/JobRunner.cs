@@ -9,6 +9,7 @@ using SparkReco.Core.Engine;
 using SparkReco.Core.Errors;
 using SparkReco.Core.Stages;
 using SparkReco.Input;
+using SparkReco.Jobs.Reporting;
 using SparkReco.Jobs.Stages;
 using SparkReco.Publishing;
 
@@ -18,7 +19,8 @@ namespace SparkReco.Jobs.Running;
 public delegate Task<IEngine> EngineFactory(EngineSettings settings, CancellationToken cancellationToken);
 
 /// <summary>The outcome of a published run, with the typed results its stages produced (<see cref="StageContext.Results"/>).</summary>
-public sealed record RunResult(RunManifest Manifest, string OutputDirectory, StageContext Context);
+/// <param name="ReportPath">The published report.html (absolute), or null when the run wrote none.</param>
+public sealed record RunResult(RunManifest Manifest, string OutputDirectory, StageContext Context, string? ReportPath = null);
 
 /// <summary>
 /// Drives one run: check inputs → lock the output → stages in DAG order → write tables to staging →
@@ -43,12 +45,17 @@ public sealed class JobRunner
         _artifacts = artifacts ?? RunArtifacts.All();
     }
 
-    public async Task<RunResult> RunAsync(CancellationToken ct)
+    /// <summary>A new run id: the start time (sortable) and 8 random hex digits (unique among runs started in the same second).</summary>
+    public static string NewRunId(DateTime startedAt) =>
+        startedAt.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <param name="runId">The run's id, when the caller made it already (to put it on its log lines); else a new one.</param>
+    public async Task<RunResult> RunAsync(CancellationToken ct, string? runId = null)
     {
         // Secrets are checked before any work: pseudonymisation on without a key stops here (exit 2).
         var pseudonymKey = _settings.Privacy.PseudonymizeIds ? PrivacySettings.ReadKey() : null;
         var startedAt = DateTime.UtcNow;
-        var runId = startedAt.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
+        runId ??= NewRunId(startedAt);
         CheckOutputPlacement(_settings);
         var catalog = await InputCatalog.OpenAsync(_settings.Input, ct);
         _logger.LogInformation("Run {RunId}: events {Files} file(s), {Rows} rows; items {Items}; follows {Follows}",
@@ -71,6 +78,8 @@ public sealed class JobRunner
             if (catalog.Follows is not null) inputRows["follows"] = catalog.Follows.Rows;
             var summary = new RunSummary(runId, startedAt, context.AsOf, engine.Version, timings, outputRows, inputRows);
             var files = await StagingWrite(staging, "the run files (metrics.json, report.html)", () => WriteArtifactsAsync(engine, context, summary, staging, ct));
+            // Described from the staged files, so the manifest states what readers get, not what the stages counted.
+            var tables = await PublishedTables.DescribeAsync(staging, outputRows.Keys, ct);
 
             var manifest = new RunManifest
             {
@@ -78,6 +87,8 @@ public sealed class JobRunner
                 StartedAt = startedAt,
                 FinishedAt = DateTime.UtcNow,
                 AsOf = context.AsOf,
+                AsOfSource = _settings.Affinity.AsOf is null ? "latest_event_time" : "configured",
+                TotalSeconds = Math.Round((DateTime.UtcNow - startedAt).TotalSeconds, 3),
                 ConfigHash = _settings.Hash(),
                 InputFingerprint = Fingerprint(catalog),
                 Engine = engine.Name,
@@ -88,6 +99,8 @@ public sealed class JobRunner
                     ["dotnet"] = Environment.Version.ToString(),
                 },
                 RowCounts = outputRows,
+                Inputs = ManifestInputs(catalog),
+                Tables = tables,
                 Files = files,
                 Stages = timings,
                 Facts = ManifestFacts(context),
@@ -96,7 +109,10 @@ public sealed class JobRunner
             publisher.Publish(staging, manifest);
             _logger.LogInformation("Published run {RunId} to {Output}: {Tables}", runId, _settings.Output.Path,
                 string.Join(", ", outputRows.Select(kv => $"{kv.Key} {kv.Value:N0} rows")));
-            return new RunResult(manifest, publisher.OutputDirectory, context);
+            var report = files.Contains(ReportArtifact.ReportFileName) ? Path.Combine(publisher.PublishedFolder(runId), ReportArtifact.ReportFileName) : null;
+            // The last line: what a person at a terminal, or a scheduler's task log, looks for first.
+            _logger.LogInformation("Run {RunId} finished in {Seconds:F1} s; report: {Report}", runId, (DateTime.UtcNow - startedAt).TotalSeconds, report ?? "none");
+            return new RunResult(manifest, publisher.OutputDirectory, context, report);
         }
         catch
         {
@@ -203,6 +219,8 @@ public sealed class JobRunner
         _observer.StepFinished("validate_rows", context.InputChecks["total_rows"], checkWatch.Elapsed);
 
         var stages = _plan.Enabled(context);
+        foreach (var (skipped, reason) in _plan.Skipped(context))
+            _logger.LogInformation("Stage {Stage} skipped: {Reason}", skipped, reason);
         // Render every stage's SQL before any stage runs: a feature the engine lacks fails here, naming the stage. The
         // rendering walks the steps as plan does (with plan's stand-ins), so it gets a context of its own.
         var preflight = new StageContext(_settings, engine.Dialect, asOf, startedAt, context.HasItems, context.HasFollows) { InputChecks = context.InputChecks };
@@ -307,6 +325,18 @@ public sealed class JobRunner
             """;
     }
 
+    /// <summary>The manifest's inputs: per kind, the checked file list the engine read (names relative to the configured path).</summary>
+    private static SortedDictionary<string, ManifestInput> ManifestInputs(InputCatalog catalog)
+    {
+        var inputs = new SortedDictionary<string, ManifestInput>(StringComparer.Ordinal);
+        foreach (var table in new[] { catalog.Events, catalog.Items, catalog.Follows }.OfType<InputTable>())
+            inputs[table.Name] = new ManifestInput(table.Source.Path, table.Files.Select(f => RelativeName(table, f)).ToList(), table.Bytes, table.Rows);
+        return inputs;
+    }
+
+    private static string RelativeName(InputTable table, string file) =>
+        table.Source.IsDirectory ? Path.GetRelativePath(table.Source.Path, file) : Path.GetFileName(file);
+
     /// <summary>Identifies the input: each file's path (relative to its input), size and footer row count.</summary>
     private static string Fingerprint(InputCatalog catalog)
     {
@@ -316,7 +346,7 @@ public sealed class JobRunner
             text.Append(table.Name).Append(':').Append(table.Rows).Append('\n');
             foreach (var file in table.Files)
             {
-                var relative = table.Source.IsDirectory ? Path.GetRelativePath(table.Source.Path, file) : Path.GetFileName(file);
+                var relative = RelativeName(table, file);
                 var info = new FileInfo(file);
                 text.Append(relative).Append(' ').Append(info.Length).Append(' ').Append(info.LastWriteTimeUtc.Ticks).Append('\n');
             }

@@ -50,7 +50,7 @@ public static class EvaluateCommand
                 throw new ConfigurationException("evaluate: no events; set Input:Events (or --events), or give --train and --test.");
 
             var verbose = parse.GetValue(options.Verbose);
-            using var loggers = ConsoleLogging.Create(verbose, quiet: !verbose);
+            using var loggers = ConsoleLogging.Create(verbose, quiet: !verbose, parse.GetValue(options.LogFormat) ?? ConsoleLogging.TextFormat, Jobs.Running.JobRunner.NewRunId(DateTime.UtcNow));
             var logger = loggers.CreateLogger("SparkReco.Evaluate");
             var plan = JobPlan.Default().Through(EvaluationStage.Metrics);
             var context = await new JobRunner(settings, Engines.Factory(loggers), logger, plan: plan, artifacts: []).RunWithoutPublishingAsync(ct);

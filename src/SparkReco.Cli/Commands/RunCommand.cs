@@ -15,15 +15,20 @@ public static class RunCommand
         command.SetAction(async (parse, ct) =>
         {
             var verbose = parse.GetValue(options.Verbose);
-            var settings = options.Load(parse);
             var interactive = ProgressDisplay.IsInteractive;
-            using var loggers = ConsoleLogging.Create(verbose, quiet: interactive && !verbose);
+            var logFormat = parse.GetValue(options.LogFormat) ?? ConsoleLogging.TextFormat;
+            // Made before the logger, so that every log line of the run can carry it.
+            var runId = JobRunner.NewRunId(DateTime.UtcNow);
+            using var loggers = ConsoleLogging.Create(verbose, quiet: interactive && !verbose && logFormat == ConsoleLogging.TextFormat, logFormat, runId);
             var logger = loggers.CreateLogger("SparkReco.Run");
+            // Loaded after the logger is set up, so a configuration error is a log line in the chosen format too.
+            var settings = options.Load(parse);
             var result = await ProgressDisplay.RunAsync(observer =>
-                new JobRunner(settings, Engines.Factory(loggers), logger, observer).RunAsync(ct));
+                new JobRunner(settings, Engines.Factory(loggers), logger, observer).RunAsync(ct, runId));
             Console.Out.WriteLine($"Run {result.Manifest.RunId} published to {result.OutputDirectory}");
             foreach (var (table, rows) in result.Manifest.RowCounts)
                 Console.Out.WriteLine($"  {table,-20} {rows,12:N0} rows");
+            Console.Out.WriteLine($"Finished in {(DateTime.UtcNow - result.Manifest.StartedAt).TotalSeconds:F1} s; report: {result.ReportPath ?? "none (no report was written)"}");
             return ExitCodes.Success;
         });
         return command;

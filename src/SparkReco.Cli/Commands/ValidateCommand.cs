@@ -18,7 +18,7 @@ public static class ValidateCommand
         command.SetAction(async (parse, ct) =>
         {
             var settings = options.Load(parse);
-            using var loggers = ConsoleLogging.Create(parse.GetValue(options.Verbose), quiet: false);
+            using var loggers = ConsoleLogging.Create(parse.GetValue(options.Verbose), quiet: false, parse.GetValue(options.LogFormat) ?? ConsoleLogging.TextFormat, Jobs.Running.JobRunner.NewRunId(DateTime.UtcNow));
             JobRunner.CheckOutputPlacement(settings);
             var catalog = await InputCatalog.OpenAsync(settings.Input, ct);
             await using var engine = await Engines.Factory(loggers)(settings.Engine, ct);

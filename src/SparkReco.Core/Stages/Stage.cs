@@ -31,6 +31,9 @@ public interface IStage
     /// <summary>Whether the stage runs with these settings and inputs (e.g. evaluation only when configured).</summary>
     bool IsEnabled(StageContext context) => true;
 
+    /// <summary>Why <see cref="IsEnabled"/> is false with these settings and inputs, for the run's log (e.g. "Recommend:Enabled=false").</summary>
+    string DisabledReason(StageContext context) => "turned off by its settings";
+
     /// <summary>
     /// Published columns that hold user ids (e.g. <c>user_id</c>, a neighbour's id). With
     /// <c>Privacy:PseudonymizeIds</c> on, the runner publishes each as HMAC-SHA256(key, id) in hex.
@@ -59,6 +62,7 @@ public abstract class SqlStage : IStage
     public virtual bool IsOutput => false;
     public virtual IReadOnlyList<string> OutputOrder => [];
     public virtual bool IsEnabled(StageContext context) => true;
+    public virtual string DisabledReason(StageContext context) => "turned off by its settings";
     public virtual IReadOnlyList<string> UserIdColumns => [];
     public virtual IReadOnlyList<UserIdMention> UserIdMentions => [];
 

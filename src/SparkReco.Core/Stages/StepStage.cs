@@ -21,6 +21,7 @@ public abstract class StepStage : IStage
     public virtual bool IsOutput => false;
     public virtual IReadOnlyList<string> OutputOrder => [];
     public virtual bool IsEnabled(StageContext context) => true;
+    public virtual string DisabledReason(StageContext context) => "turned off by its settings";
     public virtual IReadOnlyList<string> UserIdColumns => [];
     public virtual IReadOnlyList<UserIdMention> UserIdMentions => [];
 

@@ -23,6 +23,7 @@ public sealed class SegmentProfilesStage : StepStage
     public override IReadOnlyList<string> OutputOrder => ["segment"];
 
     public override bool IsEnabled(StageContext context) => context.Settings.Segments.Enabled;
+    public override string DisabledReason(StageContext context) => "Segments:Enabled=false";
 
     public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
     {

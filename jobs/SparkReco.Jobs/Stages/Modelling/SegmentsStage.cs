@@ -39,6 +39,7 @@ public sealed class SegmentsStage : StepStage
     public SegmentFit? LastFit { get; private set; }
 
     public override bool IsEnabled(StageContext context) => context.Settings.Segments.Enabled;
+    public override string DisabledReason(StageContext context) => "Segments:Enabled=false";
 
     public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
     {

@@ -17,6 +17,8 @@ public sealed class UserFeaturesStage : StepStage
     public override IReadOnlyList<string> Inputs => ["clean_events"];
 
     public override bool IsEnabled(StageContext context) => context.Settings.Segments.Enabled || (context.Settings.Scores.Enabled && context.HasItems);
+    public override string DisabledReason(StageContext context) =>
+        "no stage reads it: Segments:Enabled=false, and user_scores does not run (" + UserScoresStage.WhyNot(context) + ")";
 
     public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
     {

@@ -39,6 +39,12 @@ public sealed class UserScoresStage : StepStage
     public ScoreFit? LastFit { get; private set; }
 
     public override bool IsEnabled(StageContext context) => context.Settings.Scores.Enabled && context.HasItems;
+    public override string DisabledReason(StageContext context) => WhyNot(context);
+
+    /// <summary>The classes scored are item categories, so the stage needs item metadata as well as its setting.</summary>
+    internal static string WhyNot(StageContext context) => !context.Settings.Scores.Enabled
+        ? "Scores:Enabled=false"
+        : "no item metadata (Input:Items is not set); the classes it scores are item categories";
 
     private static DateTime Cutoff(StageContext c) => c.AsOf.AddDays(-c.Settings.Scores.HorizonDays);
 

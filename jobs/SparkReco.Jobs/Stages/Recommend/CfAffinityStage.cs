@@ -15,6 +15,7 @@ public sealed class CfAffinityStage(TableScope? scope = null) : MultiTableStage
     public override string Description => "one row per (user, item) of affinity on dense integer ids (dictionaries cf_users, cf_items)";
     public override IReadOnlyList<string> Inputs => [_scope["affinity"]];
     public override bool IsEnabled(StageContext context) => context.Settings.Recommend.Enabled;
+    public override string DisabledReason(StageContext context) => "Recommend:Enabled=false";
 
     public string Users => _scope["cf_users"];
     public string Items => _scope["cf_items"];

@@ -15,6 +15,7 @@ public sealed class ItemPopularityStage(TableScope? scope = null) : SqlStage
     public override string Description => "one row per item: decayed popularity (sum of affinity) and number of users";
     public override IReadOnlyList<string> Inputs => [_scope["affinity"], _scope["cf_affinity"]];
     public override bool IsEnabled(StageContext context) => context.Settings.Recommend.Enabled;
+    public override string DisabledReason(StageContext context) => "Recommend:Enabled=false";
 
     public override string Render(StageContext c) =>
         $"""

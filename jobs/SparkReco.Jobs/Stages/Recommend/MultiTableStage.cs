@@ -25,6 +25,7 @@ public abstract class MultiTableStage : IStage
     public virtual IReadOnlyList<string> UserIdColumns => [];
     public virtual IReadOnlyList<UserIdMention> UserIdMentions => [];
     public virtual bool IsEnabled(StageContext context) => context.Settings.Recommend.Enabled;
+    public virtual string DisabledReason(StageContext context) => "Recommend:Enabled=false";
 
     /// <summary>Prefix of the stage's facts (the published table's name, so reports find them whichever path ran).</summary>
     protected virtual string FactPrefix => Name;

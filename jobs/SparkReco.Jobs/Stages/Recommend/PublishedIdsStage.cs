@@ -18,6 +18,7 @@ public sealed class PublishedIdsStage(
     public override string Description => description;
     public override IReadOnlyList<string> Inputs => [scope[source], scope["cf_affinity"]];
     public override bool IsEnabled(StageContext context) => context.Settings.Recommend.Enabled;
+    public override string DisabledReason(StageContext context) => "Recommend:Enabled=false";
     public override bool IsOutput => scope == TableScope.Main;
     public override IReadOnlyList<string> OutputOrder => outputOrder;
     public override IReadOnlyList<string> UserIdColumns => userIdColumns;
