@@ -9,8 +9,10 @@ using SparkReco.Core.Sql;
 namespace SparkReco.Engine.DuckDb;
 
 /// <summary>
-/// The embedded engine. The database is file-backed in a private work folder so that large
-/// intermediate tables spill to disk instead of failing; the folder is removed on dispose.
+/// The embedded engine. The database lives in memory, with a private work folder as its temp directory: tables and
+/// operators beyond Engine:MemoryLimit spill there instead of failing. (A file-backed database spent about twice as long
+/// writing each intermediate table, compressing it for a file nobody reads again; measured on 5M events, 52.7 s against
+/// 43.3 s for the whole run.) The folder is removed on dispose.
 /// </summary>
 public sealed class DuckDbEngine : IEngine
 {
@@ -59,7 +61,7 @@ public sealed class DuckDbEngine : IEngine
             throw new ConfigurationException($"setting 'Engine:TempDirectory': cannot create '{workDirectory}': {e.Message}. Point it to a writable folder with free space.", e);
         }
 
-        var connection = new DuckDBConnection($"Data Source={Path.Combine(workDirectory, "work.duckdb")}");
+        var connection = new DuckDBConnection("Data Source=:memory:");
         var engine = new DuckDbEngine(connection, workDirectory, "unknown", logger, workLock);
         try
         {
@@ -133,25 +135,8 @@ public sealed class DuckDbEngine : IEngine
 
     public bool IsInProcess => true;
 
-    public async Task<ColumnTable> ReadColumnsAsync(string sql, CancellationToken cancellationToken)
-    {
-        await using var command = Command(sql);
-        return await Run(sql, async () =>
-        {
-            await using var reader = (DuckDBDataReader)await command.ExecuteReaderAsync(cancellationToken);
-            var columns = new ColumnBuilder[reader.FieldCount];
-            for (var i = 0; i < columns.Length; i++) columns[i] = ColumnBuilder.For(reader.GetName(i), reader.GetFieldType(i));
-            var rows = 0;
-            // Synchronous reads on the concrete reader: the per-value cost is what matters for millions of rows.
-            while (reader.Read())
-            {
-                if ((rows & 0xFFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
-                for (var i = 0; i < columns.Length; i++) columns[i].Read(reader, i, rows);
-                rows++;
-            }
-            return new ColumnTable(rows, columns.Select(c => c.Build()).ToList());
-        });
-    }
+    public Task<ColumnTable> ReadColumnsAsync(string sql, CancellationToken cancellationToken) =>
+        Run(sql, () => Task.FromResult(ChunkReader.Read(_connection.NativeConnection, sql, cancellationToken)));
 
     public Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, CancellationToken cancellationToken) =>
         WriteTableAsync(table, schema, blocks, sessionOnly: false, cancellationToken);
@@ -268,7 +253,7 @@ public sealed class DuckDbEngine : IEngine
             _logger.LogDebug("DuckDB {Elapsed} ms: {Sql}", watch.ElapsedMilliseconds, sql);
             return result;
         }
-        catch (DuckDBException e)
+        catch (Exception e) when (e is DuckDBException or QueryFailedException)
         {
             _logger.LogDebug("DuckDB failed after {Elapsed} ms: {Sql}", watch.ElapsedMilliseconds, sql);
             var hint = e.Message.Contains("Out of Memory", StringComparison.OrdinalIgnoreCase)
@@ -276,7 +261,8 @@ public sealed class DuckDbEngine : IEngine
                 : e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
                 ? " The engine's spill files filled the disk; point Engine:TempDirectory at a larger disk, or shrink the work (e.g. Neighbors:TopK, Similarity:TopK, Neighbors:MaxUsersPerItem)."
                 : "";
-            throw DuckDbErrors.ToEngineException(e, $"DuckDB: {e.Message}{hint}");
+            var type = e is DuckDBException duck ? duck.ErrorType : ((QueryFailedException)e).ErrorType;
+            throw DuckDbErrors.ToEngineException(e, type, $"DuckDB: {e.Message}{hint}");
         }
     }
 
@@ -286,50 +272,6 @@ public sealed class DuckDbEngine : IEngine
         System.Numerics.BigInteger big when big >= long.MinValue && big <= long.MaxValue => (long)big,
         _ => value,
     };
-
-    /// <summary>Grows one typed array while a reader streams rows.</summary>
-    private abstract class ColumnBuilder(string name)
-    {
-        protected string Name { get; } = name;
-
-        // Each value is read by the reader's non-generic typed getter: a generic virtual call per value is several times slower.
-        public static ColumnBuilder For(string name, Type type) =>
-            type == typeof(int) ? new Typed<int>(name, ColumnType.Int32Bit, static (r, i) => r.GetInt32(i))
-            : type == typeof(long) ? new Typed<long>(name, ColumnType.Int64Bit, static (r, i) => r.GetInt64(i))
-            : type == typeof(double) ? new Typed<double>(name, ColumnType.Real, static (r, i) => r.GetDouble(i))
-            : type == typeof(string) ? new Text(name)
-            : throw new NotSupportedException($"Column '{name}' is {type.Name}; bulk reads take INTEGER, BIGINT, DOUBLE or VARCHAR (cast it in the query).");
-
-        public abstract void Read(DuckDBDataReader reader, int ordinal, int row);
-        public abstract Column Build();
-
-        private sealed class Typed<T>(string name, ColumnType type, Func<DuckDBDataReader, int, T> get) : ColumnBuilder(name) where T : struct
-        {
-            private T[] _values = new T[1024];
-
-            public override void Read(DuckDBDataReader reader, int ordinal, int row)
-            {
-                if (row == _values.Length) Array.Resize(ref _values, _values.Length * 2);
-                if (reader.IsDBNull(ordinal)) throw new InvalidOperationException($"Column '{Name}' holds NULL in row {row}; bulk numeric reads need non-null values.");
-                _values[row] = get(reader, ordinal);
-            }
-
-            public override Column Build() => new(Name, type, _values);
-        }
-
-        private sealed class Text(string name) : ColumnBuilder(name)
-        {
-            private string?[] _values = new string?[1024];
-
-            public override void Read(DuckDBDataReader reader, int ordinal, int row)
-            {
-                if (row == _values.Length) Array.Resize(ref _values, _values.Length * 2);
-                _values[row] = reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-            }
-
-            public override Column Build() => new(Name, ColumnType.Text, _values);
-        }
-    }
 
     private static void TryDelete(string directory)
     {

@@ -1,4 +1,5 @@
 using DuckDB.NET.Data;
+using DuckDB.NET.Native;
 using SparkReco.Core.Errors;
 
 namespace SparkReco.Engine.DuckDb;
@@ -13,9 +14,15 @@ public static partial class DuckDbErrors
     public static EngineException ToEngineException(DuckDBException e, string message)
     {
         ArgumentNullException.ThrowIfNull(e);
+        return ToEngineException(e, e.ErrorType, message);
+    }
+
+    /// <summary>The same for an error of a query run through DuckDB's C API directly (<see cref="QueryFailedException"/>).</summary>
+    public static EngineException ToEngineException(Exception e, DuckDBErrorType errorType, string message)
+    {
         // Errors raised while a statement is prepared come with the type Invalid; DuckDB's message names the real one
         // ("Catalog Error: …"), in the same words as its error types.
-        var errorClass = e.ErrorType.ToString();
+        var errorClass = errorType.ToString();
         if (errorClass == "Invalid" && ClassFromMessage(e.Message) is { } named) errorClass = named;
         return new EngineException(message, e, IsTransient(errorClass), errorClass, SqlState(errorClass));
     }
@@ -49,4 +56,10 @@ public static partial class DuckDbErrors
         "IO" or "Io" => "58030",
         _ => null,
     };
+}
+
+/// <summary>A query run through DuckDB's C API failed: DuckDB's message and error type (DuckDBException has no public constructor for them).</summary>
+public sealed class QueryFailedException(string message, DuckDBErrorType errorType) : Exception(message)
+{
+    public DuckDBErrorType ErrorType { get; } = errorType;
 }

@@ -18,7 +18,7 @@ public static class ScoreKernel
         var items = affinity.ColumnCount;
         return RowTopK.Run(affinity.Rows, options.Candidates, threads, () => new Scratch(items), (u, s, top) =>
         {
-            s.Touched.Reset();
+            s.Reset();
             for (var e = affinity.Offsets[u]; e < affinity.Offsets[u + 1]; e++)
             {
                 var j = affinity.Columns[e];
@@ -40,7 +40,7 @@ public static class ScoreKernel
         var items = affinity.ColumnCount;
         return RowTopK.Run(affinity.Rows, options.Candidates, threads, () => new Scratch(items), (u, s, top) =>
         {
-            s.Touched.Reset();
+            s.Reset();
             var from = neighbors.Offsets[u];
             var to = neighbors.Offsets[u + 1];
             if (from == to) return;
@@ -64,41 +64,75 @@ public static class ScoreKernel
             s.Seen.Reset();
             for (var e = affinity.Offsets[u]; e < affinity.Offsets[u + 1]; e++) s.Seen.Touch(affinity.Columns[e]);
         }
-        foreach (var i in s.Touched.Touched)
+        foreach (var i in s.Touched)
         {
-            var sum = ExactDecimalSum.ToDouble(s.Sums[i]);
+            var sum = ExactDecimalSum.ToDouble(s.Sum(i));
             if (!(sum > 0)) continue;
             if (options.RemoveSeen && !s.Seen.Touch(i)) continue;
             var score = total is { } t ? sum / t : sum;
             if (options.Beta > 0) score /= Math.Pow(options.ItemUsers[i], options.Beta);
-            top.Offer(i, score, s.Reasons[i]);
+            top.Offer(i, score, s.Reason(i));
         }
     }
 
+    /// <summary>
+    /// Per-thread accumulators, one 32-byte entry per item holding everything a contribution touches (sum, largest term,
+    /// its contributor, and the row stamp that says whether the entry is live), so each contribution costs one cache
+    /// line rather than one per array; plus the list of items the current row touched.
+    /// </summary>
     private sealed class Scratch(int items)
     {
-        public TouchedColumns Touched { get; } = new(items);
+        private readonly Entry[] _entries = new Entry[items];
+        private readonly int[] _touched = new int[items];
+        private int _count;
+        private int _row;
+
         public TouchedColumns Seen { get; } = new(items);
-        public Int128[] Sums { get; } = new Int128[items];
-        public double[] Best { get; } = new double[items];
-        public int[] Reasons { get; } = new int[items];
+
+        /// <summary>Items the current row touched, in first-touch order.</summary>
+        public ReadOnlySpan<int> Touched => _touched.AsSpan(0, _count);
+
+        public Int128 Sum(int i) => _entries[i].Sum;
+        public int Reason(int i) => _entries[i].Reason;
+
+        /// <summary>Starts a new row: nothing is touched.</summary>
+        public void Reset()
+        {
+            _count = 0;
+            if (++_row == int.MaxValue)
+            {
+                Array.Clear(_entries);
+                _row = 1;
+            }
+        }
 
         /// <summary>Adds one term to item i's sum and keeps the contributor of the largest term (lowest id on ties).</summary>
         public void Add(int i, double term, int contributor)
         {
-            if (Touched.Touch(i))
+            ref var entry = ref _entries[i];
+            if (entry.Row != _row)
             {
-                Sums[i] = ExactDecimalSum.Term(term);
-                Best[i] = term;
-                Reasons[i] = contributor;
+                entry.Row = _row;
+                _touched[_count++] = i;
+                entry.Sum = ExactDecimalSum.Term(term);
+                entry.Best = term;
+                entry.Reason = contributor;
                 return;
             }
-            Sums[i] += ExactDecimalSum.Term(term);
-            if (term > Best[i] || (term == Best[i] && contributor < Reasons[i]))
+            entry.Sum += ExactDecimalSum.Term(term);
+            if (term > entry.Best || (term == entry.Best && contributor < entry.Reason))
             {
-                Best[i] = term;
-                Reasons[i] = contributor;
+                entry.Best = term;
+                entry.Reason = contributor;
             }
+        }
+
+        private struct Entry
+        {
+            public Int128 Sum;
+            public double Best;
+            public int Reason;
+            public int Row;
         }
     }
 }

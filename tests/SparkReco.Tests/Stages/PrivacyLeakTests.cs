@@ -92,7 +92,7 @@ public sealed class PrivacyLeakTests : IDisposable
         Assert.DoesNotContain("standardisation", segments, StringComparison.Ordinal);
     }
 
-    /// <summary>P3: while the key is in the engine (tables being written), no file of the engine's folder holds it (no WAL, no spill).</summary>
+    /// <summary>P3: while the key is in the engine (tables being written), no file of the engine's folder holds it (the database is in memory; spill files are scanned when there are any).</summary>
     [Fact]
     public async Task The_key_never_reaches_the_engine_temp_folder()
     {
@@ -107,12 +107,17 @@ public sealed class PrivacyLeakTests : IDisposable
             ["Affinity:AsOf"] = "2026-11-01T00:00:00Z",
             ["Privacy:PseudonymizeIds"] = "true",
             ["Engine:TempDirectory"] = EngineTemp,
+            // The database lives in memory: a small limit makes DuckDB spill table blocks to the folder, so there is
+            // something on disk to scan.
+            ["Engine:MemoryLimit"] = "64MB",
         });
         var observer = new TempFolderScanner(EngineTemp, Encoding.UTF8.GetBytes(Key));
         var runner = new JobRunner(settings, Engines.Factory(NullLoggerFactory.Instance), NullLogger.Instance, observer);
         await runner.RunAsync(CancellationToken.None);
         Assert.True(observer.Scans > 0, "the temp folder was never scanned while tables were written");
-        Assert.True(observer.FilesScanned > 0, "the engine's folder held no files to scan");
+        // The database lives in memory, so spill files are all the engine may write there: a database or WAL file (which
+        // would hold the statements' text) means the engine changed and this test must be re-thought.
+        Assert.DoesNotContain(observer.Files, f => f.EndsWith(".duckdb", StringComparison.Ordinal) || f.EndsWith(".wal", StringComparison.Ordinal));
         Assert.Empty(observer.Leaks);
     }
 
@@ -120,7 +125,7 @@ public sealed class PrivacyLeakTests : IDisposable
     private sealed class TempFolderScanner(string folder, byte[] secret) : IRunObserver
     {
         public int Scans { get; private set; }
-        public int FilesScanned { get; private set; }
+        public HashSet<string> Files { get; } = [];
         public List<string> Leaks { get; } = [];
 
         public void StepStarted(string step, int index, int count)
@@ -134,7 +139,7 @@ public sealed class PrivacyLeakTests : IDisposable
                 using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
                 using var copy = new MemoryStream();
                 stream.CopyTo(copy);
-                FilesScanned++;
+                Files.Add(Path.GetFileName(file));
                 if (copy.ToArray().AsSpan().IndexOf(secret) >= 0) Leaks.Add($"{step}: {file}");
             }
         }
