@@ -2582,7 +2582,7 @@ ORDER BY
 LIMIT 20000;
 
 -- ===== stage segment_profiles: one row per reported segment (−1 = small segments merged): size, event mix, lifts, mean features, label
--- reads: segments, user_features, clean_events; published
+-- reads: segments, user_features, clean_events, affinity; published
 -- segment sizes
 SELECT
     segment,
@@ -2658,37 +2658,32 @@ JOIN (
 GROUP BY
     g.grp,
     ic.category;
--- top items per reported segment by lift = (share of the segment's events) / (share of all events)
-WITH segment_events AS (
+-- top items per reported segment by lift = (share of the segment's events) / (share of all events).
+-- affinity has one row per (user, item) with its event count, so users per item are a count, not a count(DISTINCT)
+-- over every event.
+WITH segment_items AS (
     SELECT
         g.grp,
-        e.user_id,
-        e.item_id
-    FROM `clean_events` AS e
+        a.item_id,
+        CAST(sum(a.event_count) AS BIGINT) AS n,
+        count(*) AS users
+    FROM `affinity` AS a
     JOIN `segments` AS s
-        ON s.user_id = e.user_id
+        ON s.user_id = a.user_id
     JOIN `segment_groups` AS g
         ON g.segment = s.segment
+    GROUP BY
+        g.grp,
+        a.item_id
 ),
 segment_totals AS (
-    SELECT grp, count(*) AS n FROM segment_events GROUP BY grp
+    SELECT grp, CAST(sum(n) AS BIGINT) AS n FROM segment_items GROUP BY grp
 ),
 item_totals AS (
-    SELECT item_id, count(*) AS n FROM segment_events GROUP BY item_id
+    SELECT item_id, CAST(sum(n) AS BIGINT) AS n FROM segment_items GROUP BY item_id
 ),
 everything AS (
-    SELECT count(*) AS n FROM segment_events
-),
-segment_items AS (
-    SELECT
-        grp,
-        item_id,
-        count(*) AS n,
-        count(DISTINCT user_id) AS users
-    FROM segment_events
-    GROUP BY
-        grp,
-        item_id
+    SELECT CAST(sum(n) AS BIGINT) AS n FROM segment_items
 ),
 lifted AS (
     SELECT
