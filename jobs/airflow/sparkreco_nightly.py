@@ -14,9 +14,9 @@ fails at once without using its retries.
 
 Install the `sparkreco` command on the workers first (README, "Install the sparkreco command");
 set SPARKRECO_BIN if it is not on PATH. Keep secrets such as SPARKRECO_PSEUDONYM_KEY in an Airflow
-connection or secret backend, never in this file. The task runs in SPARKRECO_WORKDIR, because
-relative paths in a configuration file (conf/local.json uses them) are taken from the working
-directory; give absolute paths in production configurations.
+connection or secret backend, never in this file. The task runs in SPARKRECO_WORKDIR; relative
+paths in the configuration file are taken from the file's own folder, so the working directory only
+matters for paths given with --set.
 """
 from __future__ import annotations
 

@@ -35,6 +35,34 @@ public sealed class SettingsTests : IDisposable
     }
 
     [Fact]
+    public void Relative_paths_in_the_file_are_taken_from_the_file_folder_and_command_line_paths_from_the_working_directory()
+    {
+        Directory.CreateDirectory(_dir.Combine("conf"));
+        var config = _dir.Combine("conf", "job.json");
+        File.WriteAllText(config, """
+            {
+              "Input": { "Events": "../data/events", "Items": "s3://bucket/items" },
+              "Output": { "Path": "out" },
+              "Engine": { "TempDirectory": "/scratch/sparkreco" }
+            }
+            """);
+        var settings = SettingsLoader.Load(config, new Dictionary<string, string?> { ["Input:Follows"] = "follows" });
+        Assert.Equal(_dir.Combine("data", "events"), settings.Input.Events);
+        Assert.Equal(_dir.Combine("conf", "out"), settings.Output.Path);
+        Assert.Equal("s3://bucket/items", settings.Input.Items); // a URI is not a local path
+        Assert.Equal("/scratch/sparkreco", settings.Engine.TempDirectory); // already absolute
+        Assert.Equal("follows", settings.Input.Follows); // given on the command line: the working directory's
+    }
+
+    [Fact]
+    public void A_path_given_on_the_command_line_overrides_the_file_one_as_given()
+    {
+        var config = WriteConfig("""{ "Output": { "Path": "from-file" } }""");
+        var settings = SettingsLoader.Load(config, new Dictionary<string, string?> { ["Output:Path"] = "from-cli" });
+        Assert.Equal("from-cli", settings.Output.Path);
+    }
+
+    [Fact]
     public void File_is_overridden_by_environment_which_is_overridden_by_command_line()
     {
         var config = WriteConfig("""{ "Affinity": { "HalfLifeDays": 10 }, "Clean": { "LookbackDays": 7, "BotMaxEventsPerUser": 100 } }""");
