@@ -83,7 +83,7 @@ public sealed record InputCatalog(InputTable Events, InputTable? Items, InputTab
         bool isDirectory = Directory.Exists(full);
         if (!isDirectory && !File.Exists(full))
         {
-            problems.Add($"{table}: path '{path}' (setting '{setting}') does not exist; point the setting at a Parquet file or a folder of Parquet files.");
+            problems.Add($"{table}: path '{path}'{(full == path ? "" : $" ({full})")} (setting '{setting}') does not exist; point the setting at a Parquet file or a folder of Parquet files (relative paths: from the config file's folder when set there, else from the working directory).");
             return null;
         }
 

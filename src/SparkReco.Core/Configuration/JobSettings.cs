@@ -57,6 +57,7 @@ public sealed record JobSettings(
         var segments = SegmentSettings.Read(r);
         var scores = ScoreSettings.Read(r);
         var privacy = PrivacySettings.Read(r);
+        output = output.ForAsOf(affinity.AsOf, r);
         return new JobSettings(input, output, engine, clean, affinity, similarity, neighbors, recommend, evaluation, features, segments, scores, privacy);
     }
 
@@ -104,8 +105,31 @@ public sealed record ColumnMapping(
 
 public sealed record OutputSettings(string Path)
 {
+    /// <summary>The tokens a dated output layout may use in Output:Path.</summary>
+    public const string AsOfDate = "{as_of}", AsOfTime = "{as_of_time}";
+
     public static OutputSettings Read(SettingsReader r) => new(
-        r.GetString("Output:Path", "output", "Folder that receives one sub-folder of Parquet per table, manifest.json and _SUCCESS."));
+        r.GetString("Output:Path", "output",
+            $"Folder that receives one sub-folder of Parquet per table, manifest.json and _SUCCESS. {AsOfDate} (yyyy-MM-dd) and {AsOfTime} (yyyyMMddTHHmmssZ) " +
+            "are replaced by the run's as_of (needs Affinity:AsOf / --as-of), e.g. output/as_of={as_of}, so a backfill writes its own folder."));
+
+    /// <summary>
+    /// Output:Path with the as_of tokens replaced. They need the as_of known before the job reads any data (the output
+    /// folder is locked before the engine starts), so a templated path without Affinity:AsOf is a setting error.
+    /// </summary>
+    public OutputSettings ForAsOf(DateTime? asOf, SettingsReader r)
+    {
+        if (!Path.Contains(AsOfDate, StringComparison.Ordinal) && !Path.Contains(AsOfTime, StringComparison.Ordinal)) return this;
+        if (asOf is not { } t)
+        {
+            r.Problem($"setting 'Output:Path' ('{Path}') uses {AsOfDate} or {AsOfTime} but 'Affinity:AsOf' is empty; give the run's time with --as-of (schedulers pass the window's end), or remove the token.");
+            return this;
+        }
+        var utc = t.ToUniversalTime();
+        return new OutputSettings(Path
+            .Replace(AsOfDate, utc.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace(AsOfTime, utc.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+    }
 }
 
 public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimit, string? TempDirectory, string Kernels = "auto", long MaxPairs = 20_000_000_000, string? SparkRemote = null)
@@ -126,7 +150,7 @@ public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimi
             "DuckDB memory limit such as 8GB; empty = 30% of the machine's memory (DuckDB's own default of 80% leaves too little for the kernels and ML.NET in the same process). Joins and aggregates beyond it spill to TempDirectory; the de-duplication in clean_events does not (measured: 2M events fail at 200MB and run at 400MB).");
         if (memory is not null && !System.Text.RegularExpressions.Regex.IsMatch(memory, @"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
             r.Problem("Engine:MemoryLimit", memory, "a size such as 512MB or 8GB");
-        var temp = r.GetOptionalString("Engine:TempDirectory", "Folder for the engine's file-backed database and spill files; empty = a folder under the system temp directory.");
+        var temp = r.GetOptionalString("Engine:TempDirectory", "Folder for the engine's spill files (the embedded database lives in memory and spills there beyond Engine:MemoryLimit); empty = a folder under the system temp directory.");
         var kernels = r.GetString("Engine:Kernels", "auto",
             "How the embedded engine runs the collaborative-filtering products (item co-occurrence and similarity, user neighbours, candidate scoring): auto = C# sparse top-K kernels, identical results to the SQL and much faster; off = the stage SQL (what Spark runs).",
             KernelModes);

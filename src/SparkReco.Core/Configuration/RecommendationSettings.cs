@@ -11,7 +11,7 @@ public sealed record SimilaritySettings(string Measure, int MaxItemsPerUser, int
             "How similar two items are, from c = users with both, n_a, n_b = users with each, N = users: cooccurrence = c; jaccard = c / (n_a + n_b - c); " +
             "lift = c·N / (n_a·n_b); cosine = c / sqrt(n_a·n_b); llr = Dunning's log-likelihood ratio of the 2×2 table (as Mahout); inclusion = c / min(n_a, n_b); " +
             "rp3beta = a random walk item → user → item with a popularity penalty: (Σ over users with both of m_u^-α) · n_a^-α / n_b^β, m_u = the user's basket size " +
-            "(Similarity:Rp3Alpha, Similarity:Rp3Beta; asymmetric).",
+            "(Similarity:Rp3Alpha, Similarity:Rp3Beta; asymmetric). On Last.fm rp3beta gives item-based nDCG@10 0.221 and blend 0.235 against jaccard's 0.217 and 0.227.",
             Measures),
         r.GetInt("Similarity:MaxItemsPerUser", 500,
             "Per-user cap on items used for co-occurrence (keeps pair generation linear for power users and bots); the most recent items are kept, then the highest affinity, then the lowest item id.",
@@ -33,7 +33,7 @@ public sealed record NeighborSettings(int MaxUsersPerItem, int MinOverlap, int T
         r.GetInt("Neighbors:TopK", 50, "Neighbours kept per user (ties: lower user id first).", 1, 10_000),
         r.GetInt("Neighbors:MaxItemsPerNeighbor", 100,
             "Items each neighbour lends to user-based scores: its N highest-affinity items (ties: lowest item id); 0 = all. Neighbours are often the most active users, " +
-            "so without a cap the user-based work grows with their history (141M instead of 57M contributions on the 1M-event benchmark).",
+            "so without a cap the user-based work grows with their history (141M instead of 57M contributions on the 1M-event benchmark). On Last.fm (≤ 50 artists per user) the cap does not bind; even 25 costs 0.6 % of user-based nDCG@10.",
             0, 1_000_000));
 }
 

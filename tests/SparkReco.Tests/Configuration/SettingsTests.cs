@@ -55,6 +55,27 @@ public sealed class SettingsTests : IDisposable
     }
 
     [Fact]
+    public void Output_path_tokens_take_the_as_of_so_a_backfill_writes_its_own_folder()
+    {
+        var settings = SettingsLoader.Load(null, new Dictionary<string, string?>
+        {
+            ["Output:Path"] = "lake/reco/as_of={as_of}/run-{as_of_time}",
+            ["Affinity:AsOf"] = "2026-11-01T06:30:00Z",
+        });
+        Assert.Equal("lake/reco/as_of=2026-11-01/run-20261101T063000Z", settings.Output.Path);
+        Assert.Equal("output", SettingsLoader.Load(null, new Dictionary<string, string?> { ["Affinity:AsOf"] = "2026-11-01T06:30:00Z" }).Output.Path);
+    }
+
+    [Fact]
+    public void Output_path_tokens_without_an_as_of_are_a_setting_error_naming_both_settings()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(null, new Dictionary<string, string?> { ["Output:Path"] = "out/as_of={as_of}" }));
+        Assert.Contains("'Output:Path'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'Affinity:AsOf'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("--as-of", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_path_given_on_the_command_line_overrides_the_file_one_as_given()
     {
         var config = WriteConfig("""{ "Output": { "Path": "from-file" } }""");
