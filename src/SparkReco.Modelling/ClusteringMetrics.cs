@@ -36,36 +36,9 @@ public static class ClusteringMetrics
     }
 
     /// <summary>Mean silhouette of a clustering under Euclidean distance (O(n²·d); pass a bounded sample). Singleton clusters score 0.</summary>
-    public static double MeanSilhouette(IReadOnlyList<float[]> rows, IReadOnlyList<int> labels)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        ArgumentNullException.ThrowIfNull(labels);
-        var n = rows.Count;
-        if (n == 0) return 0;
-        var k = labels.Max() + 1;
-        var sizes = new int[k];
-        foreach (var l in labels) sizes[l]++;
-        var total = 0.0;
-        var sums = new double[k];
-        for (var i = 0; i < n; i++)
-        {
-            Array.Clear(sums);
-            for (var j = 0; j < n; j++)
-                if (j != i) sums[labels[j]] += Distance(rows[i], rows[j]);
-            var own = labels[i];
-            if (sizes[own] <= 1) continue;
-            var a = sums[own] / (sizes[own] - 1);
-            var b = double.PositiveInfinity;
-            for (var c = 0; c < k; c++)
-                if (c != own && sizes[c] > 0) b = Math.Min(b, sums[c] / sizes[c]);
-            if (double.IsPositiveInfinity(b)) continue;
-            var denominator = Math.Max(a, b);
-            total += denominator == 0 ? 0 : (b - a) / denominator;
-        }
-        return total / n;
-    }
+    public static double MeanSilhouette(IReadOnlyList<float[]> rows, IReadOnlyList<int> labels) => new SilhouetteScorer(rows).Mean(labels);
 
-    private static double Distance(float[] x, float[] y)
+    internal static double Distance(float[] x, float[] y)
     {
         var sum = 0.0;
         for (var d = 0; d < x.Length; d++)
@@ -74,5 +47,75 @@ public static class ClusteringMetrics
             sum += diff * diff;
         }
         return Math.Sqrt(sum);
+    }
+}
+
+/// <summary>
+/// Mean silhouettes of several clusterings of the same rows (choosing k scores one per candidate k). The pairwise
+/// distances are computed once and shared when they fit in <see cref="MaxCachedPairs"/>; rows are scored in parallel
+/// and added in row order, so the result is the same bits as a plain loop, whatever the number of threads.
+/// </summary>
+public sealed class SilhouetteScorer
+{
+    /// <summary>Distances kept at most (8 bytes each: 128 MiB, about 5,800 rows); larger samples recompute them per clustering.</summary>
+    public const long MaxCachedPairs = 16L << 20;
+
+    private readonly IReadOnlyList<float[]> _rows;
+    private readonly double[]? _distances; // strict upper triangle, row by row
+
+    /// <param name="maxCachedPairs">Most distances to keep (tests pass 0 to check the uncached path).</param>
+    public SilhouetteScorer(IReadOnlyList<float[]> rows, long maxCachedPairs = MaxCachedPairs)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        _rows = rows;
+        var n = (long)rows.Count;
+        if (n * (n - 1) / 2 > maxCachedPairs) return;
+        var distances = new double[n * (n - 1) / 2];
+        Parallel.For(0, rows.Count, i =>
+        {
+            var at = Offset(i);
+            for (var j = i + 1; j < rows.Count; j++) distances[at + j - i - 1] = ClusteringMetrics.Distance(rows[i], rows[j]);
+        });
+        _distances = distances;
+    }
+
+    private long Offset(int i) => (long)i * (2L * _rows.Count - i - 1) / 2;
+
+    // Distance(x, y) and Distance(y, x) are the same bits (each difference is negated exactly before it is squared).
+    private double Distance(int i, int j) =>
+        _distances is null ? ClusteringMetrics.Distance(_rows[i], _rows[j])
+        : i < j ? _distances[Offset(i) + j - i - 1]
+        : _distances[Offset(j) + i - j - 1];
+
+    /// <summary>Mean silhouette of <paramref name="labels"/> (one per row). Singleton clusters score 0.</summary>
+    public double Mean(IReadOnlyList<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        var n = _rows.Count;
+        if (labels.Count != n) throw new ArgumentException("One label per row.", nameof(labels));
+        if (n == 0) return 0;
+        var k = labels.Max() + 1;
+        var sizes = new int[k];
+        foreach (var l in labels) sizes[l]++;
+        var scores = new double[n];
+        Parallel.For(0, n, () => new double[k], (i, _, sums) =>
+        {
+            Array.Clear(sums);
+            for (var j = 0; j < n; j++)
+                if (j != i) sums[labels[j]] += Distance(i, j);
+            var own = labels[i];
+            if (sizes[own] <= 1) return sums;
+            var a = sums[own] / (sizes[own] - 1);
+            var b = double.PositiveInfinity;
+            for (var c = 0; c < k; c++)
+                if (c != own && sizes[c] > 0) b = Math.Min(b, sums[c] / sizes[c]);
+            if (double.IsPositiveInfinity(b)) return sums;
+            var denominator = Math.Max(a, b);
+            scores[i] = denominator == 0 ? 0 : (b - a) / denominator;
+            return sums;
+        }, _ => { });
+        var total = 0.0;
+        foreach (var score in scores) total += score;
+        return total / n;
     }
 }

@@ -38,14 +38,27 @@ public sealed class KMeansModel
     /// <paramref name="threads"/> threads (0 = all cores) and are then compared in seed order: the same model whatever
     /// the thread count.
     /// </summary>
-    public static KMeansModel FitBest(IReadOnlyList<float[]> rows, int k, int seed, int maxIterations, int restarts, int threads = 0)
+    public static KMeansModel FitBest(IReadOnlyList<float[]> rows, int k, int seed, int maxIterations, int restarts, int threads = 0) =>
+        FitBestForEach(rows, [k], seed, maxIterations, restarts, threads)[0];
+
+    /// <summary>
+    /// <see cref="FitBest"/> for each k of <paramref name="ks"/>, with every (k, restart) fit scheduled on the same threads, so
+    /// a core is not left idle at the end of each k's restarts (choosing k fits 7 × 5 models by default).
+    /// </summary>
+    public static KMeansModel[] FitBestForEach(IReadOnlyList<float[]> rows, IReadOnlyList<int> ks, int seed, int maxIterations, int restarts, int threads = 0)
     {
-        var fits = new KMeansModel[Math.Max(1, restarts)];
+        ArgumentNullException.ThrowIfNull(ks);
+        var perK = Math.Max(1, restarts);
+        var fits = new KMeansModel[ks.Count * perK];
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
-        Parallel.For(0, fits.Length, options, r => fits[r] = Fit(rows, k, seed + r, maxIterations));
-        var best = fits[0];
-        foreach (var candidate in fits.Skip(1))
-            if (candidate.Inertia < best.Inertia * (1 - 1e-9)) best = candidate;
+        Parallel.For(0, fits.Length, options, f => fits[f] = Fit(rows, ks[f / perK], seed + f % perK, maxIterations));
+        var best = new KMeansModel[ks.Count];
+        for (var i = 0; i < ks.Count; i++)
+        {
+            best[i] = fits[i * perK];
+            for (var r = 1; r < perK; r++)
+                if (fits[i * perK + r].Inertia < best[i].Inertia * (1 - 1e-9)) best[i] = fits[i * perK + r];
+        }
         return best;
     }
 

@@ -36,4 +36,52 @@ public sealed class ClusteringMetricsTests
         Assert.True(good > 0.85, $"good {good}");
         Assert.True(bad < 0, $"bad {bad}");
     }
+
+    [Fact]
+    public void Shared_distances_give_the_plain_silhouette_bit_for_bit_for_every_labeling()
+    {
+        var random = new Random(7);
+        var rows = Enumerable.Range(0, 300).Select(_ => Enumerable.Range(0, 5).Select(_ => (float)random.NextDouble()).ToArray()).ToList();
+        var cached = new SilhouetteScorer(rows);
+        var uncached = new SilhouetteScorer(rows, maxCachedPairs: 0);
+        foreach (var k in new[] { 2, 3, 7 })
+        {
+            var labels = Enumerable.Range(0, rows.Count).Select(_ => random.Next(k)).ToArray();
+            labels[0] = k - 1; // every label up to k - 1 is used at least once
+            var expected = PlainSilhouette(rows, labels);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(cached.Mean(labels)));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(uncached.Mean(labels)));
+        }
+    }
+
+    /// <summary>The textbook loop, row by row in order: a(i) = mean distance to its own cluster, b(i) = the nearest other cluster's mean.</summary>
+    private static double PlainSilhouette(List<float[]> rows, int[] labels)
+    {
+        var k = labels.Max() + 1;
+        var sizes = new int[k];
+        foreach (var l in labels) sizes[l]++;
+        var total = 0.0;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var sums = new double[k];
+            for (var j = 0; j < rows.Count; j++)
+            {
+                if (j == i) continue;
+                var squares = 0.0;
+                for (var d = 0; d < rows[i].Length; d++)
+                {
+                    var diff = (double)rows[i][d] - rows[j][d];
+                    squares += diff * diff;
+                }
+                sums[labels[j]] += Math.Sqrt(squares);
+            }
+            var own = labels[i];
+            if (sizes[own] <= 1) continue;
+            var a = sums[own] / (sizes[own] - 1);
+            var b = Enumerable.Range(0, k).Where(c => c != own && sizes[c] > 0).Select(c => sums[c] / sizes[c]).DefaultIfEmpty(double.PositiveInfinity).Min();
+            if (double.IsPositiveInfinity(b)) continue;
+            total += Math.Max(a, b) == 0 ? 0 : (b - a) / Math.Max(a, b);
+        }
+        return total / rows.Count;
+    }
 }

@@ -152,14 +152,16 @@ public sealed class SegmentsStage : StepStage
         if (settings.K > 0)
             return (KMeansModel.FitBest(rows, Math.Min(settings.K, rows.Count), settings.Seed, settings.MaxIterations, settings.Restarts), "configured (Segments:K)");
         var silhouetteRows = rows.Take(settings.SilhouetteSampleUsers).ToList();
+        var silhouette = new SilhouetteScorer(silhouetteRows);
         KMeansModel? best = null;
         var bestScore = double.NegativeInfinity;
-        for (var k = settings.MinK; k <= Math.Min(settings.MaxK, rows.Count - 1); k++)
+        var ks = Enumerable.Range(settings.MinK, Math.Max(0, Math.Min(settings.MaxK, rows.Count - 1) - settings.MinK + 1)).ToArray();
+        var candidates = KMeansModel.FitBestForEach(rows, ks, settings.Seed, settings.MaxIterations, settings.Restarts);
+        for (var i = 0; i < ks.Length; i++)
         {
-            var candidate = KMeansModel.FitBest(rows, k, settings.Seed, settings.MaxIterations, settings.Restarts);
-            var score = ClusteringMetrics.MeanSilhouette(silhouetteRows, candidate.Predict(silhouetteRows));
-            silhouettes[k] = Math.Round(score, 6);
-            if (score > bestScore + 1e-9) (best, bestScore) = (candidate, score);
+            var score = silhouette.Mean(candidates[i].Predict(silhouetteRows));
+            silhouettes[ks[i]] = Math.Round(score, 6);
+            if (score > bestScore + 1e-9) (best, bestScore) = (candidates[i], score);
         }
         return (best ?? KMeansModel.Fit(rows, 1, settings.Seed, settings.MaxIterations),
             $"highest mean silhouette in [{settings.MinK}, {settings.MaxK}] on {silhouetteRows.Count} sample users");
