@@ -24,24 +24,29 @@ public static class ProgressDisplay
         return result;
     }
 
+    /// <summary>One line per step; steps may run at the same time (Engine:ConcurrentStages), so each is found by name.</summary>
     private sealed class SpectreObserver(ProgressContext context) : IRunObserver
     {
-        private ProgressTask? _current;
+        private readonly Dictionary<string, ProgressTask> _running = new(StringComparer.Ordinal);
+        private readonly Lock _lock = new();
 
         public void StepStarted(string step, int index, int count)
         {
             var label = count > 0 ? $"[{index}/{count}] {step}" : step;
-            _current = context.AddTask(Markup.Escape(label), maxValue: 1).IsIndeterminate();
+            lock (_lock) _running[step] = context.AddTask(Markup.Escape(label), maxValue: 1).IsIndeterminate();
         }
 
         public void StepFinished(string step, long? rows, TimeSpan elapsed)
         {
-            if (_current is null) return;
-            // The description is already escaped markup; only the appended text needs escaping.
-            if (rows is not null) _current.Description += Markup.Escape($" — {rows:N0} rows");
-            _current.IsIndeterminate = false;
-            _current.Value = 1;
-            _current.StopTask();
+            lock (_lock)
+            {
+                if (!_running.Remove(step, out var task)) return;
+                // The description is already escaped markup; only the appended text needs escaping.
+                if (rows is not null) task.Description += Markup.Escape($" — {rows:N0} rows");
+                task.IsIndeterminate = false;
+                task.Value = 1;
+                task.StopTask();
+            }
         }
     }
 }

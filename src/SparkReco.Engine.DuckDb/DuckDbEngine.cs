@@ -20,17 +20,38 @@ public sealed class DuckDbEngine : IEngine
     private readonly string _workDirectory;
     private readonly ILogger _logger;
     private FileStream? _workLock;
+    private readonly bool _ownsWorkDirectory;
 
     private const string WorkDirectoryPrefix = "sparkreco-duckdb-";
     private const string WorkLockFileName = "in-use.lock";
 
-    private DuckDbEngine(DuckDBConnection connection, string workDirectory, string version, ILogger logger, FileStream? workLock = null)
+    private DuckDbEngine(DuckDBConnection connection, string workDirectory, string version, ILogger logger, FileStream? workLock = null, bool ownsWorkDirectory = true)
     {
         _connection = connection;
         _workDirectory = workDirectory;
         Version = version;
         _logger = logger;
         _workLock = workLock;
+        _ownsWorkDirectory = ownsWorkDirectory;
+    }
+
+    /// <summary>A second connection to the same in-memory database (its tables are shared; its time zone is set like the first's).</summary>
+    public async Task<IEngine?> OpenSessionAsync(CancellationToken cancellationToken)
+    {
+        var connection = _connection.Duplicate();
+        var session = new DuckDbEngine(connection, _workDirectory, Version, _logger, ownsWorkDirectory: false);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            // TimeZone is per connection; memory, threads, temp directory and extension settings are the database's.
+            await session.ExecuteAsync("SET TimeZone = 'UTC'", cancellationToken);
+            return session;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     public string Name => "duckdb";
@@ -209,7 +230,7 @@ public sealed class DuckDbEngine : IEngine
     {
         await _connection.DisposeAsync();
         if (_workLock is not null) await _workLock.DisposeAsync();
-        TryDelete(_workDirectory);
+        if (_ownsWorkDirectory) TryDelete(_workDirectory);
     }
 
     /// <summary>

@@ -51,6 +51,7 @@ public sealed class RecommendationSection : IReportSection
         var sizes = Html.Table(["table", "rows"], Tables.Where(summary.OutputRows.ContainsKey).Select(t => (IReadOnlyList<object?>)[t, summary.OutputRows[t]]));
         var facts = Html.Table(["fact", "value"], context.Facts
             .Where(kv => kv.Key.StartsWith("item_similarity.", StringComparison.Ordinal) || kv.Key.StartsWith("user_neighbors.", StringComparison.Ordinal))
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => (IReadOnlyList<object?>)[kv.Key, kv.Value]));
         var settings = Html.Table(["setting", "value"], new (string, object)[]
         {

@@ -226,28 +226,111 @@ public sealed class JobRunner
         var preflight = new StageContext(_settings, engine.Dialect, asOf, startedAt, context.HasItems, context.HasFollows) { InputChecks = context.InputChecks };
         foreach (var stage in stages) _ = PlanWriter.Render(stage, preflight);
         var timings = new List<StageTiming> { new("validate_rows", context.InputChecks["total_rows"], Math.Round(checkWatch.Elapsed.TotalSeconds, 3)) };
-        for (var i = 0; i < stages.Count; i++)
-        {
-            var stage = stages[i];
-            ct.ThrowIfCancellationRequested();
-            _observer.StepStarted(stage.Name, i + 1, stages.Count);
-            var watch = Stopwatch.StartNew();
-            long rows;
-            try
-            {
-                rows = await stage.RunAsync(engine, context, ct);
-            }
-            catch (SparkRecoException e)
-            {
-                throw JobPlan.AtStage(e, stage.Name);
-            }
-            watch.Stop();
-            timings.Add(new StageTiming(stage.Name, rows, Math.Round(watch.Elapsed.TotalSeconds, 3)));
-            ReleaseInProcessTables(context, stages.Skip(i + 1));
-            _observer.StepFinished(stage.Name, rows, watch.Elapsed);
-            _logger.LogInformation("Stage {Stage} on {Engine}: {Rows} rows in {Elapsed:F2} s", stage.Name, engine.Name, rows, watch.Elapsed.TotalSeconds);
-        }
+        timings.AddRange(await RunScheduledAsync(engine, context, stages, ct));
         return (context, timings);
+    }
+
+    /// <summary>
+    /// Runs the stages, each as soon as every stage it reads has finished, at most Engine:ConcurrentStages at a time, each
+    /// on its own engine session (the run's engine first; more only where the engine offers sessions, so Spark runs one
+    /// stage at a time). Among ready stages the plan's order decides. Every stage is deterministic and reads only finished
+    /// tables, so the tables are the same whatever the interleaving; the timings come back in plan order. When a stage
+    /// fails, the others are cancelled and the first failure is the run's.
+    /// </summary>
+    private async Task<List<StageTiming>> RunScheduledAsync(IEngine engine, StageContext context, IReadOnlyList<IStage> stages, CancellationToken ct)
+    {
+        var produced = stages.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var finished = new HashSet<string>(StringComparer.Ordinal);
+        var pending = Enumerable.Range(0, stages.Count).ToList();
+        var running = new Dictionary<Task<StageTiming>, (int Index, IEngine Session)>();
+        var timings = new StageTiming[stages.Count];
+        var idle = new Stack<IEngine>([engine]);
+        var opened = new List<IEngine>();
+        var limit = Math.Max(1, _settings.Engine.ConcurrentStages);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bool Ready(IStage stage) => stage.Inputs.All(input => !produced.Contains(input) || finished.Contains(input));
+        try
+        {
+            while (pending.Count > 0 || running.Count > 0)
+            {
+                for (var p = 0; p < pending.Count && running.Count < limit;)
+                {
+                    var index = pending[p];
+                    if (!Ready(stages[index]))
+                    {
+                        p++;
+                        continue;
+                    }
+                    if (idle.Count == 0)
+                    {
+                        var session = await engine.OpenSessionAsync(ct);
+                        if (session is null)
+                        {
+                            limit = running.Count; // the engine runs one stage at a time
+                            break;
+                        }
+                        opened.Add(session);
+                        idle.Push(session);
+                    }
+                    var on = idle.Pop();
+                    pending.RemoveAt(p);
+                    var stage = stages[index];
+                    // On the pool: a stage may do long synchronous work (DuckDB calls, model fits) before its first await.
+                    running[Task.Run(() => RunStageAsync(stage, index + 1, stages.Count, on, context, cancel.Token), CancellationToken.None)] = (index, on);
+                }
+
+                if (running.Count == 0)
+                    throw new InvalidOperationException($"No stage can start: {string.Join(", ", pending.Select(i => stages[i].Name))} wait for tables no stage makes.");
+                var done = await Task.WhenAny(running.Keys);
+                var (doneIndex, doneSession) = running[done];
+                running.Remove(done);
+                try
+                {
+                    timings[doneIndex] = await done;
+                }
+                catch
+                {
+                    await cancel.CancelAsync();
+                    // The others stop at their next cancellation check; their own errors are consequences of this one.
+                    try
+                    {
+                        await Task.WhenAll(running.Keys);
+                    }
+                    catch (Exception)
+                    {
+                    }
+                    throw;
+                }
+                idle.Push(doneSession);
+                finished.Add(stages[doneIndex].Name);
+                ReleaseInProcessTables(context, pending.Concat(running.Values.Select(r => r.Index)).Select(i => stages[i]));
+            }
+        }
+        finally
+        {
+            foreach (var session in opened) await session.DisposeAsync();
+        }
+        return [.. timings];
+    }
+
+    private async Task<StageTiming> RunStageAsync(IStage stage, int number, int count, IEngine engine, StageContext context, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        _observer.StepStarted(stage.Name, number, count);
+        var watch = Stopwatch.StartNew();
+        long rows;
+        try
+        {
+            rows = await stage.RunAsync(engine, context, ct);
+        }
+        catch (SparkRecoException e)
+        {
+            throw JobPlan.AtStage(e, stage.Name);
+        }
+        watch.Stop();
+        _observer.StepFinished(stage.Name, rows, watch.Elapsed);
+        _logger.LogInformation("Stage {Stage} on {Engine}: {Rows} rows in {Elapsed:F2} s", stage.Name, engine.Name, rows, watch.Elapsed.TotalSeconds);
+        return new StageTiming(stage.Name, rows, Math.Round(watch.Elapsed.TotalSeconds, 3));
     }
 
     private async Task<IReadOnlyDictionary<string, long>> WriteTablesAsync(IEngine engine, StageContext context, string staging, List<StageTiming> timings, string? pseudonymKey, CancellationToken ct)

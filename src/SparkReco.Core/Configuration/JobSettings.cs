@@ -132,7 +132,7 @@ public sealed record OutputSettings(string Path)
     }
 }
 
-public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimit, string? TempDirectory, string Kernels = "auto", long MaxPairs = 20_000_000_000, string? SparkRemote = null)
+public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimit, string? TempDirectory, string Kernels = "auto", long MaxPairs = 20_000_000_000, string? SparkRemote = null, int ConcurrentStages = 2)
 {
     /// <summary>Engines a setting may name: the embedded DuckDB, or a Spark cluster through Spark Connect (<c>Engine:SparkRemote</c>).</summary>
     public static readonly string[] Kinds = ["duckdb", "spark"];
@@ -163,7 +163,10 @@ public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimi
             r.Problem($"setting 'Engine:SparkRemote' is '{remote}'; a Spark Connect address starts with sc:// (e.g. sc://spark-connect.example.com:15002/;use_ssl=true).");
         else if (remote is not null && System.Text.RegularExpressions.Regex.IsMatch(remote, @";\s*token\s*=", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
             r.Problem("setting 'Engine:SparkRemote' carries a token (;token=…); configuration files and command lines get committed and logged, so the token is read only from the environment variable SPARKRECO_SPARK_TOKEN. Remove ';token=…' and set SPARKRECO_SPARK_TOKEN.");
-        return new EngineSettings(kind, threads, memory, temp, kernels, maxPairs, remote);
+        var concurrent = r.GetInt("Engine:ConcurrentStages", 2,
+            "Stages of the embedded engine that may run at the same time when neither reads the other's table (e.g. segments and user_scores beside the collaborative-filtering stages), each on its own connection to the same database; 1 = one after another. Results are the same either way. The Spark engine runs one stage at a time.",
+            1, 8);
+        return new EngineSettings(kind, threads, memory, temp, kernels, maxPairs, remote, concurrent);
     }
 }
 

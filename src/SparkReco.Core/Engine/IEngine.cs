@@ -64,6 +64,13 @@ public interface IEngine : IAsyncDisposable
     /// </summary>
     Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, bool sessionOnly, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Another session on the same tables, so independent stages can run at the same time (the embedded engine: a second
+    /// connection to the same database). Null when the engine runs one stage at a time. The session is disposed by the
+    /// caller; disposing it leaves the engine and its tables alone.
+    /// </summary>
+    Task<IEngine?> OpenSessionAsync(CancellationToken cancellationToken) => Task.FromResult<IEngine?>(null);
+
     /// <summary>Writes a table as Parquet part files into <paramref name="directory"/>, rows ordered by <paramref name="orderBy"/>.</summary>
     Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, CancellationToken cancellationToken);
 }

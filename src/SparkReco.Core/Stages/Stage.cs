@@ -121,7 +121,7 @@ public sealed class StageContext
     /// Objects a stage hands to later stages of the same run in this process, by table name (e.g. a kernel's output as
     /// arrays, so the next kernel need not read it back from the engine). Only ever a copy of the named table.
     /// </summary>
-    public IDictionary<string, object> InProcessTables { get; } = new Dictionary<string, object>(StringComparer.Ordinal);
+    public IDictionary<string, object> InProcessTables { get; } = new System.Collections.Concurrent.ConcurrentDictionary<string, object>(StringComparer.Ordinal);
 
     /// <summary>Typed results stages hand to later stages and to report sections (the feature set, a fit, the evaluation's figures).</summary>
     public StageResults Results { get; } = new();
@@ -134,9 +134,10 @@ public sealed class StageContext
 
     /// <summary>
     /// Counters for the manifest that no later stage or report section reads by type (e.g. a stage's timings, the CF stages'
-    /// pair counts), by dotted key. What a report section reads is a typed result in <see cref="Results"/>.
+    /// pair counts), by dotted key. What a report section reads is a typed result in <see cref="Results"/>. Stages running at the
+    /// same time write it, so it is a concurrent map: readers sort the keys.
     /// </summary>
-    public IDictionary<string, object> Facts { get; } = new SortedDictionary<string, object>(StringComparer.Ordinal);
+    public IDictionary<string, object> Facts { get; } = new System.Collections.Concurrent.ConcurrentDictionary<string, object>(StringComparer.Ordinal);
 
     /// <summary>Shorthand for <c>Dialect.Quote</c>, which stage SQL uses constantly.</summary>
     public string Q(string identifier) => Dialect.Quote(identifier);
@@ -145,7 +146,8 @@ public sealed class StageContext
 /// <summary>Typed results of a run, one object per type: what a stage produced for later stages and for the report.</summary>
 public sealed class StageResults
 {
-    private readonly Dictionary<Type, object> _byType = [];
+    // Stages running at the same time set and read results.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Type, object> _byType = [];
 
     public void Set<T>(T value) where T : class => _byType[typeof(T)] = value ?? throw new ArgumentNullException(nameof(value));
 
