@@ -233,7 +233,9 @@ public sealed class JobRunner
     /// <summary>
     /// Runs the stages, each as soon as every stage it reads has finished, at most Engine:ConcurrentStages at a time, each
     /// on its own engine session (the run's engine first; more only where the engine offers sessions, so Spark runs one
-    /// stage at a time). Among ready stages the plan's order decides. Every stage is deterministic and reads only finished
+    /// stage at a time), and never two kernel stages at once (<see cref="IStage.RunsKernel"/>: each uses every core and
+    /// holds large arrays; at 50M events two side by side would add gigabytes to the peak for no speed). Among ready
+    /// stages the plan's order decides. Every stage is deterministic and reads only finished
     /// tables, so the tables are the same whatever the interleaving; the timings come back in plan order. When a stage
     /// fails, the others are cancelled and the first failure is the run's.
     /// </summary>
@@ -248,7 +250,10 @@ public sealed class JobRunner
         var opened = new List<IEngine>();
         var limit = Math.Max(1, _settings.Engine.ConcurrentStages);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bool Ready(IStage stage) => stage.Inputs.All(input => !produced.Contains(input) || finished.Contains(input));
+        var kernel = stages.Select(s => s.RunsKernel(engine, context)).ToArray();
+        bool Ready(int index) =>
+            stages[index].Inputs.All(input => !produced.Contains(input) || finished.Contains(input))
+            && !(kernel[index] && running.Values.Any(r => kernel[r.Index]));
         try
         {
             while (pending.Count > 0 || running.Count > 0)
@@ -256,7 +261,7 @@ public sealed class JobRunner
                 for (var p = 0; p < pending.Count && running.Count < limit;)
                 {
                     var index = pending[p];
-                    if (!Ready(stages[index]))
+                    if (!Ready(index))
                     {
                         p++;
                         continue;

@@ -35,6 +35,12 @@ public interface IStage
     string DisabledReason(StageContext context) => "turned off by its settings";
 
     /// <summary>
+    /// Whether the stage runs an in-process kernel on <paramref name="engine"/>: it uses every core and holds large arrays,
+    /// so the runner never runs two such stages at the same time (overlap pays beside SQL and model fits, not beside another kernel).
+    /// </summary>
+    bool RunsKernel(IEngine engine, StageContext context) => false;
+
+    /// <summary>
     /// Published columns that hold user ids (e.g. <c>user_id</c>, a neighbour's id). With
     /// <c>Privacy:PseudonymizeIds</c> on, the runner publishes each as HMAC-SHA256(key, id) in hex.
     /// </summary>

@@ -36,6 +36,7 @@ public sealed partial class SchedulerTemplateTests
             .ToList();
         AssertParses(arguments);
         Assert.Contains(AsOf, arguments);
+        AssertEvaluationLeftOut(arguments);
 
         var notRetryable = NotRetryable().Match(dag);
         Assert.True(notRetryable.Success, "NOT_RETRYABLE not found in the DAG");
@@ -73,6 +74,7 @@ public sealed partial class SchedulerTemplateTests
         var cli = Array.IndexOf(tokens, "./bin/sparkreco");
         Assert.True(cli > 0 && tokens[cli - 1] == "--", $"the wrapper must run ./bin/sparkreco after '--': {string.Join(' ', tokens)}");
         AssertParses(tokens[(cli + 1)..]);
+        AssertEvaluationLeftOut(tokens[(cli + 1)..]);
 
         var triggered = trigger.RootElement.GetProperty("properties").GetProperty("pipeline");
         Assert.Equal(pipeline.RootElement.GetProperty("name").GetString(), triggered.GetProperty("pipelineReference").GetProperty("referenceName").GetString());
@@ -116,6 +118,13 @@ public sealed partial class SchedulerTemplateTests
         foreach (Match part in ConcatArgument().Matches(body.Groups[1].Value))
             result.Append(part.Groups["literal"].Success ? part.Groups["literal"].Value.Replace("''", "'", StringComparison.Ordinal) : parameters[part.Groups["parameter"].Value]);
         return result.ToString();
+    }
+
+    /// <summary>The nightly command turns the offline evaluation off (it retrains everything), whatever the configuration file says.</summary>
+    private static void AssertEvaluationLeftOut(IReadOnlyList<string> arguments)
+    {
+        var set = arguments.Select((a, i) => (a, i)).Where(x => x.a == "--set").Select(x => arguments[x.i + 1]).ToList();
+        Assert.Contains("Evaluation:Mode=none", set);
     }
 
     [GeneratedRegex(@"COMMAND_TEMPLATE\s*=\s*\[(.*?)\]", RegexOptions.Singleline)]

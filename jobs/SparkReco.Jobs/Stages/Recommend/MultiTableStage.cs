@@ -42,6 +42,8 @@ public abstract class MultiTableStage : IStage
     /// <summary>Whether the stage has a C# kernel for the embedded engine.</summary>
     protected virtual bool HasKernel => false;
 
+    public bool RunsKernel(IEngine engine, StageContext context) => HasKernel && CfKernels.Use(engine, context);
+
     /// <summary>Produces <see cref="Name"/> (same rows and types as the SQL) and the stage's facts; returns the row count.</summary>
     protected virtual Task<long> RunKernelAsync(IEngine engine, StageContext c, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{Name} has no kernel.");
