@@ -216,15 +216,19 @@ public sealed class DuckDbEngine : IEngine
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
-    public Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, CancellationToken cancellationToken)
+    public Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, string compression, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(directory);
         var order = orderBy.Count == 0 ? "" : "\nORDER BY " + string.Join(", ", orderBy.Select(Dialect.Quote));
         var file = Path.Combine(directory, "part-00000.parquet");
         return ExecuteAsync(
-            $"COPY (SELECT * FROM {Dialect.Quote(table)}{order})\nTO {Dialect.Literal(file)} (FORMAT parquet, COMPRESSION zstd)",
+            $"COPY (SELECT * FROM {Dialect.Quote(table)}{order})\nTO {Dialect.Literal(file)} (FORMAT parquet, COMPRESSION {Codec(compression)})",
             cancellationToken);
     }
+
+    /// <summary>A codec name checked against the known ones before it goes into the COPY statement.</summary>
+    private static string Codec(string compression) =>
+        OutputSettings.Codecs.Contains(compression) ? compression : throw new ArgumentOutOfRangeException(nameof(compression), compression, "Not a Parquet codec this engine writes.");
 
     public async ValueTask DisposeAsync()
     {

@@ -164,16 +164,16 @@ public sealed class SparkConnectEngine : IEngine
     }
 
     /// <summary>
-    /// WriteOperation: Parquet (zstd) at <paramref name="directory"/>, replacing what is there; rows in
+    /// WriteOperation: Parquet (<paramref name="compression"/>) at <paramref name="directory"/>, replacing what is there; rows in
     /// <paramref name="orderBy"/> order across the part files in name order. Spark writes several part files and its own
     /// <c>_SUCCESS</c>; the path is read by the executors, so it must be one they share (a data lake, or a local folder
     /// when the server runs on this machine).
     /// </summary>
-    public Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, CancellationToken cancellationToken) =>
-        WriteParquetAsync(table, directory, orderBy, [], cancellationToken);
+    public Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, string compression, CancellationToken cancellationToken) =>
+        WriteParquetAsync(table, directory, orderBy, [], compression, cancellationToken);
 
-    /// <summary><see cref="WriteParquetAsync(string, string, IReadOnlyList{string}, CancellationToken)"/> with Hive-style partition columns.</summary>
-    public async Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, IReadOnlyList<string> partitionBy, CancellationToken cancellationToken)
+    /// <summary><see cref="WriteParquetAsync(string, string, IReadOnlyList{string}, string, CancellationToken)"/> with Hive-style partition columns.</summary>
+    public async Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, IReadOnlyList<string> partitionBy, string compression, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(orderBy);
         ArgumentNullException.ThrowIfNull(partitionBy);
@@ -187,8 +187,9 @@ public sealed class SparkConnectEngine : IEngine
             Mode = WriteOperation.Types.SaveMode.Overwrite,
         };
         write.PartitioningColumns.AddRange(partitionBy);
-        write.Options.Add("compression", "zstd");
-        await RunAsync($"-- write {table} as parquet (zstd) to {directory}\n{query}", new Plan { Command = new Command { WriteOperation = write } }, cancellationToken);
+        if (!Core.Configuration.OutputSettings.Codecs.Contains(compression)) throw new ArgumentOutOfRangeException(nameof(compression), compression, "Not a Parquet codec this engine writes.");
+        write.Options.Add("compression", compression);
+        await RunAsync($"-- write {table} as parquet ({compression}) to {directory}\n{query}", new Plan { Command = new Command { WriteOperation = write } }, cancellationToken);
     }
 
     private static Plan Root(string sql) => new() { Root = new Relation { Sql = new SQL { Query = sql } } };

@@ -351,7 +351,7 @@ public sealed class ProtocolTests : IAsyncLifetime
         var target = Path.Combine(Path.GetTempPath(), "sparkreco-write-" + Guid.NewGuid().ToString("N"), "recommendations");
         try
         {
-            await engine.WriteParquetAsync("recommendations", target, ["user_id", "rank"], ["dt"], CancellationToken.None);
+            await engine.WriteParquetAsync("recommendations", target, ["user_id", "rank"], ["dt"], "zstd", CancellationToken.None);
         }
         finally
         {

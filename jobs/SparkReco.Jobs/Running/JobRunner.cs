@@ -352,7 +352,7 @@ public sealed class JobRunner
                 var tableWatch = Stopwatch.StartNew();
                 _observer.StepStarted("write " + stage.Name, 0, 0);
                 var table = pseudonymize ? await Pseudonymizer.PrepareAsync(engine, stage, ct) : stage.Name;
-                await engine.WriteParquetAsync(table, Path.Combine(staging, stage.Name), stage.OutputOrder, ct);
+                await engine.WriteParquetAsync(table, Path.Combine(staging, stage.Name), stage.OutputOrder, _settings.Output.Compression, ct);
                 rows[stage.Name] = timings.First(t => t.Stage == stage.Name).Rows;
                 _observer.StepFinished("write " + stage.Name, rows[stage.Name], tableWatch.Elapsed);
             }

@@ -103,15 +103,21 @@ public sealed record ColumnMapping(
     }
 }
 
-public sealed record OutputSettings(string Path)
+public sealed record OutputSettings(string Path, string Compression = "zstd")
 {
+    /// <summary>Parquet codecs both engines write (DuckDB's COPY and Spark's parquet writer).</summary>
+    public static readonly string[] Codecs = ["zstd", "snappy", "gzip", "uncompressed"];
+
     /// <summary>The tokens a dated output layout may use in Output:Path.</summary>
     public const string AsOfDate = "{as_of}", AsOfTime = "{as_of_time}";
 
     public static OutputSettings Read(SettingsReader r) => new(
         r.GetString("Output:Path", "output",
             $"Folder that receives one sub-folder of Parquet per table, manifest.json and _SUCCESS. {AsOfDate} (yyyy-MM-dd) and {AsOfTime} (yyyyMMddTHHmmssZ) " +
-            "are replaced by the run's as_of (needs Affinity:AsOf / --as-of), e.g. output/as_of={as_of}, so a backfill writes its own folder."));
+            "are replaced by the run's as_of (needs Affinity:AsOf / --as-of), e.g. output/as_of={as_of}, so a backfill writes its own folder."),
+        r.GetString("Output:Compression", "zstd",
+            "Codec of the published Parquet files: zstd (smallest, read by Spark 3.x+, DuckDB, pandas/pyarrow), snappy (for older readers), gzip, or uncompressed.",
+            Codecs));
 
     /// <summary>
     /// Output:Path with the as_of tokens replaced. They need the as_of known before the job reads any data (the output
@@ -126,9 +132,12 @@ public sealed record OutputSettings(string Path)
             return this;
         }
         var utc = t.ToUniversalTime();
-        return new OutputSettings(Path
+        return this with
+        {
+            Path = Path
             .Replace(AsOfDate, utc.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace(AsOfTime, utc.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+            .Replace(AsOfTime, utc.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal),
+        };
     }
 }
 

@@ -71,6 +71,9 @@ public interface IEngine : IAsyncDisposable
     /// </summary>
     Task<IEngine?> OpenSessionAsync(CancellationToken cancellationToken) => Task.FromResult<IEngine?>(null);
 
-    /// <summary>Writes a table as Parquet part files into <paramref name="directory"/>, rows ordered by <paramref name="orderBy"/>.</summary>
-    Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes a table as Parquet part files into <paramref name="directory"/>, rows ordered by <paramref name="orderBy"/>,
+    /// pages compressed with <paramref name="compression"/> (one of <see cref="Configuration.OutputSettings.Codecs"/>).
+    /// </summary>
+    Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, string compression, CancellationToken cancellationToken);
 }

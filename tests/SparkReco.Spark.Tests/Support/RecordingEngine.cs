@@ -58,8 +58,8 @@ internal sealed class RecordingEngine(IEngine inner) : IEngine
     public Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, bool sessionOnly, CancellationToken cancellationToken) =>
         inner.WriteTableAsync(table, schema, blocks, sessionOnly, cancellationToken);
 
-    public Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, CancellationToken cancellationToken) =>
-        inner.WriteParquetAsync(table, directory, orderBy, cancellationToken);
+    public Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, string compression, CancellationToken cancellationToken) =>
+        inner.WriteParquetAsync(table, directory, orderBy, compression, cancellationToken);
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

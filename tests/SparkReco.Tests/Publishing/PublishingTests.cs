@@ -126,6 +126,35 @@ public sealed class PublishingTests : IDisposable
         foreach (var (file, bytes) in first) Assert.True(bytes.AsSpan().SequenceEqual(second[file]), $"{file} differs between identical runs");
     }
 
+    [Theory]
+    [InlineData("snappy", "SNAPPY")]
+    [InlineData("uncompressed", "UNCOMPRESSED")]
+    public async Task Output_compression_sets_the_codec_of_every_published_file(string setting, string codec)
+    {
+        await WriteEvents(10);
+        Assert.Equal(0, (await CliRunner.RunAsync("run", "--events", Events, "--output", Output, "--set", $"Output:Compression={setting}")).ExitCode);
+        var files = Directory.EnumerateFiles(Output, "*.parquet", SearchOption.AllDirectories).ToList();
+        Assert.NotEmpty(files);
+        using var connection = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        foreach (var file in files)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT string_agg(DISTINCT compression, ',') FROM parquet_metadata('{file.Replace("'", "''", StringComparison.Ordinal)}')";
+            Assert.Equal(codec, command.ExecuteScalar()?.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task An_unknown_output_codec_is_a_setting_error_listing_the_codecs()
+    {
+        await WriteEvents(5);
+        var run = await CliRunner.RunAsync("run", "--events", Events, "--output", Output, "--set", "Output:Compression=lzma");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("Output:Compression", run.Error, StringComparison.Ordinal);
+        Assert.Contains("zstd, snappy, gzip, uncompressed", run.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Manifest_has_run_facts_and_is_written_with_success_last()
     {

@@ -53,10 +53,10 @@ public sealed class RecordingEngine(IEngine inner) : IEngine
         return inner.WriteTableAsync(table, schema, blocks, sessionOnly, cancellationToken);
     }
 
-    public Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, CancellationToken cancellationToken)
+    public Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, string compression, CancellationToken cancellationToken)
     {
         _trace.Add(Jobs.PlanWriter.DescribeWrite(Path.GetFileName(directory), orderBy));
-        return inner.WriteParquetAsync(table, directory, orderBy, cancellationToken);
+        return inner.WriteParquetAsync(table, directory, orderBy, compression, cancellationToken);
     }
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();
