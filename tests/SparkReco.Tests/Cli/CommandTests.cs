@@ -13,6 +13,19 @@ public sealed class CommandTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Fact]
+    public async Task The_readme_settings_table_is_what_settings_markdown_prints()
+    {
+        // The table is generated from the code's descriptions; a hand edit there is lost at the next regeneration.
+        var result = await CliRunner.RunAsync("settings", "--markdown");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var readme = (await File.ReadAllTextAsync(Path.Combine(Sql.PlanFixture.RepositoryRoot, "README.md"))).ReplaceLineEndings("\n");
+        var start = readme.IndexOf('\n', readme.IndexOf("<!-- settings:begin", StringComparison.Ordinal)) + 1;
+        var end = readme.IndexOf("<!-- settings:end", StringComparison.Ordinal);
+        Assert.True(start > 0 && end > start, "README has no settings:begin/end markers");
+        Assert.Equal(result.Out.ReplaceLineEndings("\n").TrimEnd(), readme[start..end].TrimEnd());
+    }
+
+    [Fact]
     public async Task Plan_prints_the_source_views_and_every_stage_in_dag_order()
     {
         await WriteEventsAsync(_dir.Combine("events.parquet"), [new("u1", "i1", "view", T0)]);
