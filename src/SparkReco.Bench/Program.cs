@@ -6,7 +6,8 @@ namespace SparkReco.Bench;
 /// <summary>
 /// <c>sparkreco-bench</c>: the workloads of scripts/bench.sh. <c>workload NAME --dir DIR</c> makes (or reuses) the
 /// DuckDB-generated event file of M, M-skewed or L and prints its facts; <c>facts --events PATH --output FILE</c>
-/// prints the same facts for an input made elsewhere (workload S from <c>sparkreco generate</c>).
+/// prints the same facts for an input made elsewhere (workload S from <c>sparkreco generate</c>); <c>ari</c> scores a
+/// run's segments against a generated world's planted communities.
 /// </summary>
 public static class Program
 {
@@ -45,7 +46,16 @@ public static class Program
             return 0;
         });
 
-        var root = new RootCommand("SparkReco benchmark workloads (see scripts/bench.sh).") { workload, facts };
+        var segments = new Option<string>("--segments") { Description = "The run's segments table (Parquet file or folder).", Required = true };
+        var truth = new Option<string>("--truth") { Description = "ground_truth/ of `sparkreco generate`.", Required = true };
+        var ari = new Command("ari", "Print how well segments recover a generated world's planted communities (adjusted Rand index).") { segments, truth };
+        ari.SetAction(parse =>
+        {
+            Console.WriteLine(SegmentRecovery.Measure(parse.GetValue(segments)!, parse.GetValue(truth)!));
+            return 0;
+        });
+
+        var root = new RootCommand("SparkReco benchmark workloads (see scripts/bench.sh, scripts/segments.sh).") { workload, facts, ari };
         try
         {
             return root.Parse(args).Invoke();

@@ -8,32 +8,40 @@ public sealed record FeatureSettings(int MaxCategories, int EveningStartHour)
         r.GetInt("Features:EveningStartHour", 18, "Hour of day (UTC, 0-23) from which activity counts as evening for the evening_share feature.", 0, 23));
 }
 
-/// <summary>k-means segments fitted on the driver (ML.NET) and assigned in the engine.</summary>
-public sealed record SegmentSettings(bool Enabled, int K, int MinK, int MaxK, int MaxSampleUsers, int SilhouetteSampleUsers, int MaxIterations, int Seed, int TopCategories, int TopItems, IReadOnlyList<string> FeatureGroups, int Restarts)
+/// <summary>Segments fitted on the driver (a mixture of multinomials, or ML.NET k-means) and assigned in the engine.</summary>
+public sealed record SegmentSettings(bool Enabled, string Model, int K, int MinK, int MaxK, int MaxSampleUsers, int SilhouetteSampleUsers, int MaxIterations, int Seed, int TopCategories, int TopItems, IReadOnlyList<string> FeatureGroups, int Restarts, double MinSegmentShare)
 {
     /// <summary>Kinds of user_features columns k-means can use (see FeatureSpec for the columns of each).</summary>
     public static readonly string[] Groups = ["activity", "event_counts", "event_mix", "timing", "categories", "social"];
 
+    /// <summary>Segment models: <c>mixture</c> (default) and <c>kmeans</c>.</summary>
+    public static readonly string[] Models = ["mixture", "kmeans"];
+
     public static SegmentSettings Read(SettingsReader r)
     {
+        var model = r.GetString("Segments:Model", "mixture",
+            "How users are grouped. mixture: a mixture of multinomials over what users engage with (the item categories of their events, and their event types), k chosen by the lowest BIC; each user's evidence counts, so light users join the segment their few events point to instead of forming a 'light users' segment, and activity is reported in the profiles rather than clustered on. kmeans: ML.NET k-means on the standardised Segments:FeatureGroups, k by the highest mean silhouette. On generated worlds with 4-12 planted communities (scripts/segments.sh) mixture recovers them with a mean adjusted Rand index of 0.95 against 0.72 for kmeans.",
+            Models);
         var groupsText = r.GetString("Segments:FeatureGroups", "activity,event_mix,timing,categories,social",
-            "Feature groups k-means uses (comma-separated): activity (events, active days, recency), event_counts (per-type counts, decayed), event_mix (per-type shares), timing (evening share), categories (category shares, diversity), social (followers, followees). The default leaves out event_counts, which repeat activity × event_mix and would let activity level dominate the distances.");
+            "Feature groups k-means uses (Segments:Model=kmeans; comma-separated): activity (events, active days, recency), event_counts (per-type counts, decayed), event_mix (per-type shares), timing (evening share), categories (category shares, diversity), social (followers, followees). The default leaves out event_counts, which repeat activity × event_mix and would let activity level dominate the distances.");
         var groups = groupsText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(g => g.ToLowerInvariant()).Distinct().ToList();
         if (groups.Count == 0 || groups.Any(g => !Groups.Contains(g)))
             r.Problem("Segments:FeatureGroups", groupsText, $"a comma-separated list of {string.Join(", ", Groups)}");
         var enabled = r.GetBool("Segments:Enabled", true, "Build user_features, segments and segment_profiles.");
-        var k = r.GetInt("Segments:K", 0, "Number of segments; 0 = choose automatically in [MinK, MaxK] by the highest mean silhouette on the sample (ties: fewer segments).", 0, 100);
+        var k = r.GetInt("Segments:K", 0, "Number of segments; 0 = choose automatically in [MinK, MaxK]: mixture by the lowest BIC, kmeans by the highest mean silhouette on the sample (ties: fewer segments).", 0, 100);
         var minK = r.GetInt("Segments:MinK", 2, "Smallest k tried when Segments:K is 0.", 2, 100);
-        var maxK = r.GetInt("Segments:MaxK", 8, "Largest k tried when Segments:K is 0.", 2, 100);
+        var maxK = r.GetInt("Segments:MaxK", 12, "Largest k tried when Segments:K is 0.", 2, 100);
         if (maxK < minK) r.Problem("Segments:MaxK", maxK.ToString(System.Globalization.CultureInfo.InvariantCulture), $"a number >= Segments:MinK ({minK})");
         var sample = r.GetInt("Segments:MaxSampleUsers", 20_000, "Users pulled to the driver to fit k-means: the first ones by md5(user_id), so the sample is the same on every engine and run.", 10, 5_000_000);
-        var silhouette = r.GetInt("Segments:SilhouetteSampleUsers", 2_000, "Users (the first of the sample) on which the silhouette is computed when choosing k (quadratic cost).", 10, 50_000);
-        var iterations = r.GetInt("Segments:MaxIterations", 1_000, "Maximum k-means iterations.", 1, 100_000);
-        var restarts = r.GetInt("Segments:Restarts", 5, "k-means fits per k (seeds Seed, Seed+1, …); the one with the lowest within-segment sum of squares is kept.", 1, 100);
-        var seed = r.GetInt("Segments:Seed", 42, "Seed of ML.NET's k-means++ initialisation (fixed so runs are identical).", 0);
+        var silhouette = r.GetInt("Segments:SilhouetteSampleUsers", 2_000, "kmeans: users (the first of the sample) on which the silhouette is computed when choosing k (quadratic cost).", 10, 50_000);
+        var iterations = r.GetInt("Segments:MaxIterations", 1_000, "Maximum iterations of one fit (EM for mixture, Lloyd for kmeans).", 1, 100_000);
+        var restarts = r.GetInt("Segments:Restarts", 5, "Fits per k (seeds Seed, Seed+1, …); the best one is kept (mixture: highest likelihood; kmeans: lowest within-segment sum of squares).", 1, 100);
+        var seed = r.GetInt("Segments:Seed", 42, "Seed of the k-means++-style initialisation (fixed so runs are identical).", 0);
         var topCategories = r.GetInt("Segments:TopCategories", 3, "Categories listed per segment profile (by lift against everyone).", 0, 50);
         var topItems = r.GetInt("Segments:TopItems", 5, "Items listed per segment profile (by lift against everyone).", 0, 50);
-        return new SegmentSettings(enabled, k, minK, maxK, sample, silhouette, iterations, seed, topCategories, topItems, groups, restarts);
+        var minShare = r.GetDouble("Segments:MinSegmentShare", 0.01,
+            "mixture with automatic k: a k whose fit has a segment smaller than this share of the sample is not chosen (the likelihood rewards a segment for a handful of odd users, which no campaign can use).", 0, 0.5);
+        return new SegmentSettings(enabled, model, k, minK, maxK, sample, silhouette, iterations, seed, topCategories, topItems, groups, restarts, minShare);
     }
 }
 

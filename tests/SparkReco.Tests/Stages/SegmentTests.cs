@@ -67,7 +67,7 @@ public sealed class SegmentTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(5, fit.Model.K);
         for (var i = 0; i < fit.SampleUsers.Count; i++)
             Assert.True(predicted[i] == assigned[fit.SampleUsers[i]], $"user {fit.SampleUsers[i]}: ML.NET {predicted[i]}, SQL {assigned[fit.SampleUsers[i]]}");
-        Assert.Equal(1.0, h.Context.Results.Get<SegmentMetrics>().SqlVsMlnetSampleAgreement);
+        Assert.Equal(1.0, h.Context.Results.Get<SegmentMetrics>().SqlVsDriverSampleAgreement);
 
         // The distance column is the Euclidean distance to the assigned centroid in standardised space.
         var distances = (await h.QueryAsync("SELECT user_id, distance FROM segments")).ToDictionary(r => (string)r["user_id"]!, r => (double)r["distance"]!);

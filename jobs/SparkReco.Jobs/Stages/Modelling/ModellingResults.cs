@@ -3,17 +3,21 @@ using SparkReco.Core.Stages;
 namespace SparkReco.Jobs.Stages.Modelling;
 
 /// <summary>
-/// metrics.json's "segments": how k was chosen and how well the engine's assignment matches ML.NET. No centroids and no
-/// standardisation: with them, the mean features of a segment that k-anonymity withholds from segment_profiles could be
+/// metrics.json's "segments": the model, how k was chosen (BIC per k for the mixture, mean silhouette per k for
+/// k-means; the other is null and not written) and how well the engine's assignment matches the driver's. No centroids,
+/// mixture parameters or standardisation: with them, the mean features of a segment that k-anonymity withholds from segment_profiles could be
 /// reconstructed exactly. Published figures follow the same suppression as the tables.
 /// </summary>
 public sealed record SegmentMetrics(
+    string Model,
     int K,
     string KChosenBy,
-    IReadOnlyDictionary<string, double> SilhouetteByK,
+    IReadOnlyDictionary<string, double>? SilhouetteByK,
+    IReadOnlyDictionary<string, double>? BicByK,
     int SampleUsers,
-    double Inertia,
-    double SqlVsMlnetSampleAgreement,
+    double? Inertia,
+    double? LogLikelihood,
+    double SqlVsDriverSampleAgreement,
     long Users) : IManifestFacts
 {
     public IEnumerable<KeyValuePair<string, object>> ManifestFacts()

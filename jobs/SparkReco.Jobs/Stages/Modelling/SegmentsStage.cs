@@ -16,7 +16,8 @@ public sealed record SegmentFit(
     string ChosenBy);
 
 /// <summary>
-/// segments: k-means on standardised user_features. Fitted on the driver with ML.NET on a bounded,
+/// segments: one segment per user, by Segments:Model — a mixture of multinomials over what users engage with
+/// (<see cref="MixtureSegments"/>, the default), or k-means on standardised user_features, described here. Fitted on the driver with ML.NET on a bounded,
 /// deterministic sample (the first Segments:MaxSampleUsers users by md5(user_id)); k from config or
 /// the best mean silhouette in [MinK, MaxK]; the standardisation and the centroids are registered as rows
 /// (<see cref="StandardisationTable"/>, <see cref="CentroidsTable"/>) and every user is assigned in the engine by SQL
@@ -29,7 +30,8 @@ public sealed class SegmentsStage : StepStage
     public const string CentroidsTable = "segment_centroids";
 
     public override string Name => Table;
-    public override string Description => "one row per user: segment id (0-based) and Euclidean distance to its centroid in standardised feature space";
+    public override string Description =>
+        "one row per user: segment id (0-based) and probability (Segments:Model=mixture: the posterior of that segment) or distance (kmeans: Euclidean, to its centroid in standardised feature space)";
     public override IReadOnlyList<string> Inputs => [UserFeaturesStage.Table];
     public override bool IsOutput => true;
     public override IReadOnlyList<string> OutputOrder => ["user_id"];
@@ -41,7 +43,20 @@ public sealed class SegmentsStage : StepStage
     public override bool IsEnabled(StageContext context) => context.Settings.Segments.Enabled;
     public override string DisabledReason(StageContext context) => "Segments:Enabled=false";
 
+    /// <summary>The last mixture fit (driver side), for verification; null before the stage ran or with kmeans.</summary>
+    public MixtureFit? LastMixtureFit { get; private set; }
+
     public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
+    {
+        if (c.Settings.Segments.Model == "mixture")
+        {
+            foreach (var step in new MixtureSegments(c.Results.Get<FeatureSpec>(), fit => LastMixtureFit = fit).Steps(c, result)) yield return step;
+            yield break;
+        }
+        foreach (var step in KMeansSteps(c, result)) yield return step;
+    }
+
+    private IEnumerable<StageStep> KMeansSteps(StageContext c, StageRows result)
     {
         var settings = c.Settings.Segments;
         var columns = c.Results.Get<FeatureSpec>().Columns.Select(f => f.Name).Where(name => settings.FeatureGroups.Contains(FeatureSpec.GroupOf(name))).ToList();
@@ -77,18 +92,7 @@ public sealed class SegmentsStage : StepStage
         yield return new MaterializeStep(Name, RenderAssign(c, features));
 
         // Self-check on every run: the engine's assignment of the sample must be ML.NET's own prediction.
-        yield return new QueryStep(
-            $"""
-            -- segments self-check: the sample users' assigned segments, in sample order
-            SELECT
-                user_id,
-                segment
-            FROM {c.Q(Name)}
-            ORDER BY
-                {c.Dialect.Md5("user_id")},
-                user_id
-            LIMIT {c.Dialect.Literal((long)settings.MaxSampleUsers)}
-            """, rows =>
+        yield return new QueryStep(RenderSampleAssignments(c), rows =>
             {
                 if (model is null) return;
                 var assigned = rows.Select(r => Convert.ToInt32(r["segment"], CultureInfo.InvariantCulture)).ToList();
@@ -96,15 +100,32 @@ public sealed class SegmentsStage : StepStage
                 var agreement = (double)predicted.Where((p, i) => i < assigned.Count && assigned[i] == p).Count() / sample.Count;
                 LastFit = new SegmentFit(stand!, model, users, sample, silhouettes, chosenBy);
                 c.Results.Set(new SegmentMetrics(
+                    "kmeans",
                     model.K,
                     chosenBy,
                     silhouettes.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value),
+                    BicByK: null,
                     sample.Count,
                     Math.Round(model.Inertia, 6),
+                    LogLikelihood: null,
                     agreement,
                     result.Rows));
             });
     }
+
+    /// <summary>The sample users' assigned segments, in sample order (the first Segments:MaxSampleUsers by md5(user_id)).</summary>
+    public static string RenderSampleAssignments(StageContext c) =>
+        $"""
+        -- segments self-check: the sample users' assigned segments, in sample order
+        SELECT
+            user_id,
+            segment
+        FROM {c.Q(Table)}
+        ORDER BY
+            {c.Dialect.Md5("user_id")},
+            user_id
+        LIMIT {c.Dialect.Literal((long)c.Settings.Segments.MaxSampleUsers)}
+        """;
 
     public static string RenderSample(StageContext c, StandardisedFeatures s) =>
         $"""
