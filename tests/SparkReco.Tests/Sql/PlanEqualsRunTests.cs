@@ -59,7 +59,7 @@ public sealed class PlanEqualsRunTests : IDisposable
         var ran = recorder.Trace.Select(Normalise).ToList();
 
         Assert.True(ran.Count > 50, $"only {ran.Count} statements ran");
-        Assert.Contains(ran, s => s.StartsWith("-- register driver-made table segment_centroids (segment BIGINT, c0 DOUBLE", StringComparison.Ordinal));
+        Assert.Contains(ran, s => s.StartsWith("-- register driver-made table segment_mixture (segment BIGINT, log_prior DOUBLE, w0 DOUBLE", StringComparison.Ordinal));
         Assert.Contains(ran, s => s.StartsWith("-- register driver-made table score_weights (class_index BIGINT, class VARCHAR, bias DOUBLE", StringComparison.Ordinal));
         Assert.Contains("-- write recommendations as Parquet, rows ordered by user_id, rank", ran);
         Assert.Contains(ran, s => s.StartsWith("-- report: users per most likely class", StringComparison.Ordinal));

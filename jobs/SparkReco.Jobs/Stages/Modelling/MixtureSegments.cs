@@ -8,13 +8,13 @@ namespace SparkReco.Jobs.Stages.Modelling;
 
 /// <summary>What the mixture fitted: kept so tests can compare the engine's assignment with the driver's.</summary>
 public sealed record MixtureFit(MultinomialMixture Model, IReadOnlyList<string> SampleUsers, IReadOnlyList<double[]> SampleRows,
-    IReadOnlyDictionary<int, double> BicByK, string ChosenBy);
+    IReadOnlyDictionary<int, double> IclByK, string ChosenBy);
 
 /// <summary>
 /// Segments:Model=mixture. Every user becomes counts: its events per item category (the feature categories plus one
 /// "other" column for the rest and uncategorised items) and, as a second block, per event type — both recovered exactly
 /// from user_features (round(events · share), events = round(exp(log_events) − 1)). The driver fits a
-/// <see cref="MultinomialMixture"/> on the sample, k by the lowest BIC; the engine assigns every user to the segment with
+/// <see cref="MultinomialMixture"/> on the sample, k by the lowest ICL (BIC plus twice the posterior entropy; no segment both tiny and blurred); the engine assigns every user to the segment with
 /// the highest ln π_k + Σ x_d ln θ_kd (ties to the lowest id) from the registered <see cref="ModelTable"/> and publishes the
 /// posterior probability of that segment.
 /// </summary>
@@ -22,7 +22,8 @@ internal sealed class MixtureSegments
 {
     public const string ModelTable = "segment_mixture";
 
-    private readonly List<string> _counts = [];
+    /// <summary>Per count column: the share feature it is recovered from, or null for "other categories".</summary>
+    private readonly List<string?> _counts = [];
     private readonly List<int> _blocks = [];
 
     private readonly Action<MixtureFit> _fitted;
@@ -33,11 +34,11 @@ internal sealed class MixtureSegments
         _fitted = fitted;
         if (spec.WithItems && spec.Categories.Count > 0)
         {
-            for (var j = 0; j < spec.Categories.Count; j++) _counts.Add($"round(n * {FeatureSpec.CategoryColumn(j)})");
-            _counts.Add("other");
+            for (var j = 0; j < spec.Categories.Count; j++) _counts.Add(FeatureSpec.CategoryColumn(j));
+            _counts.Add(null);
             _blocks.Add(spec.Categories.Count + 1);
         }
-        for (var i = 0; i < spec.EventTypes.Count; i++) _counts.Add($"round(n * {FeatureSpec.EventColumn(i, "share")})");
+        for (var i = 0; i < spec.EventTypes.Count; i++) _counts.Add(FeatureSpec.EventColumn(i, "share"));
         _blocks.Add(spec.EventTypes.Count);
         Categories = spec.WithItems ? spec.Categories.Count : 0;
     }
@@ -56,12 +57,12 @@ internal sealed class MixtureSegments
         });
 
         MultinomialMixture? model = null;
-        var bics = new SortedDictionary<int, double>();
+        var icls = new SortedDictionary<int, double>();
         var chosenBy = "";
-        yield return new DriverStep("mixture of multinomials on the sample: k from Segments:K, else the lowest BIC in [MinK, MaxK]", () =>
+        yield return new DriverStep("mixture of multinomials on the sample: k from Segments:K, else the lowest ICL in [MinK, MaxK]", () =>
         {
             var watch = Stopwatch.StartNew();
-            (model, chosenBy) = Fit(settings, sample, bics);
+            (model, chosenBy) = Fit(settings, sample, icls);
             c.Facts["segments.seconds_fit"] = Math.Round(watch.Elapsed.TotalSeconds, 3);
         });
         yield return new RegisterStep(ModelTable,
@@ -78,13 +79,13 @@ internal sealed class MixtureSegments
             var assigned = rows.Select(r => Convert.ToInt32(r["segment"], CultureInfo.InvariantCulture)).ToList();
             var predicted = model.Predict(sample);
             var agreement = (double)predicted.Where((p, i) => i < assigned.Count && assigned[i] == p).Count() / sample.Count;
-            _fitted(new MixtureFit(model, users, sample, bics, chosenBy));
+            _fitted(new MixtureFit(model, users, sample, icls, chosenBy));
             c.Results.Set(new SegmentMetrics(
                 "mixture",
                 model.K,
                 chosenBy,
                 SilhouetteByK: null,
-                bics.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value),
+                icls.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value),
                 sample.Count,
                 Inertia: null,
                 Math.Round(model.LogLikelihood, 3),
@@ -93,7 +94,7 @@ internal sealed class MixtureSegments
         });
     }
 
-    private (MultinomialMixture? Model, string ChosenBy) Fit(Core.Configuration.SegmentSettings settings, List<double[]> rows, SortedDictionary<int, double> bics)
+    private (MultinomialMixture? Model, string ChosenBy) Fit(Core.Configuration.SegmentSettings settings, List<double[]> rows, SortedDictionary<int, double> icls)
     {
         if (rows.Count == 0) return (null, "");
         if (settings.K > 0)
@@ -105,11 +106,11 @@ internal sealed class MixtureSegments
         var smallest = Math.Log(settings.MinSegmentShare);
         for (var i = 0; i < ks.Length; i++)
         {
-            var bic = candidates[i].Icl(rows.Count);
-            bics[ks[i]] = Math.Round(bic, 3);
-            if (bic < best.Icl(rows.Count) - 1e-9 && Usable(candidates[i], smallest)) best = candidates[i];
+            var icl = candidates[i].Icl(rows.Count);
+            icls[ks[i]] = Math.Round(icl, 3);
+            if (icl < best.Icl(rows.Count) - 1e-9 && Usable(candidates[i], smallest)) best = candidates[i];
         }
-        return (best, $"lowest BIC in [{settings.MinK}, {settings.MaxK}] on {rows.Count} sample users, every segment at least {settings.MinSegmentShare:P1} of them");
+        return (best, $"lowest ICL (BIC + 2 · posterior entropy) in [{settings.MinK}, {settings.MaxK}] on {rows.Count} sample users, every segment at least {settings.MinSegmentShare:P1} of them");
     }
 
     /// <summary>Every segment is either at least Segments:MinSegmentShare of the sample, or clearly apart (its members' mean posterior ≥ 0.99, e.g. a handful of bots).</summary>
@@ -131,8 +132,9 @@ internal sealed class MixtureSegments
     private string RenderCounts(StageContext c)
     {
         var d = c.Dialect;
-        var categorised = string.Join(" + ", Enumerable.Range(0, Categories).Select(j => $"round(n * {FeatureSpec.CategoryColumn(j)})"));
-        var columns = _counts.Select((e, i) => (e == "other" ? $"n - ({categorised})" : e) + $" AS x{i}");
+        string Count(string share) => $"round(n * {c.Q(share)})";
+        var categorised = string.Join(" + ", _counts.Take(Categories).Select(share => Count(share!)));
+        var columns = _counts.Select((share, i) => (share is null ? $"n - ({categorised})" : Count(share)) + $" AS x{i}");
         return $"""
             SELECT
                 user_id,
@@ -140,7 +142,7 @@ internal sealed class MixtureSegments
             FROM (
                 SELECT
                     *,
-                    round(exp(log_events) - {d.Literal(1.0)}) AS n
+                    round(exp({c.Q("log_events")}) - {d.Literal(1.0)}) AS n
                 FROM {c.Q(UserFeaturesStage.Table)}
             ) AS f
             """;

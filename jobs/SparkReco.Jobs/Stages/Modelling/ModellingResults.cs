@@ -3,7 +3,7 @@ using SparkReco.Core.Stages;
 namespace SparkReco.Jobs.Stages.Modelling;
 
 /// <summary>
-/// metrics.json's "segments": the model, how k was chosen (BIC per k for the mixture, mean silhouette per k for
+/// metrics.json's "segments": the model, how k was chosen (ICL per k for the mixture, mean silhouette per k for
 /// k-means; the other is null and not written) and how well the engine's assignment matches the driver's. No centroids,
 /// mixture parameters or standardisation: with them, the mean features of a segment that k-anonymity withholds from segment_profiles could be
 /// reconstructed exactly. Published figures follow the same suppression as the tables.
@@ -13,7 +13,7 @@ public sealed record SegmentMetrics(
     int K,
     string KChosenBy,
     IReadOnlyDictionary<string, double>? SilhouetteByK,
-    IReadOnlyDictionary<string, double>? BicByK,
+    IReadOnlyDictionary<string, double>? IclByK,
     int SampleUsers,
     double? Inertia,
     double? LogLikelihood,

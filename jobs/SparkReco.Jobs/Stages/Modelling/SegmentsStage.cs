@@ -104,7 +104,7 @@ public sealed class SegmentsStage : StepStage
                     model.K,
                     chosenBy,
                     silhouettes.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value),
-                    BicByK: null,
+                    IclByK: null,
                     sample.Count,
                     Math.Round(model.Inertia, 6),
                     LogLikelihood: null,

@@ -2405,114 +2405,80 @@ LEFT JOIN followers AS fr
 LEFT JOIN followees AS fe
     ON fe.user_id = a.user_id;
 
--- ===== stage segments: one row per user: segment id (0-based) and Euclidean distance to its centroid in standardised feature space
+-- ===== stage segments: one row per user: segment id (0-based) and probability (Segments:Model=mixture: the posterior of that segment) or distance (kmeans: Euclidean, to its centroid in standardised feature space)
 -- reads: user_features; published
--- standardisation of user_features: mean and mean square per feature (exact sums, so reruns agree to the bit);
--- the population standard deviation is sqrt(mean square - mean^2)
-SELECT
-    CAST(sum(CAST("log_events" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_events"), 0) AS DOUBLE) AS m0,
-    CAST(sum(CAST("log_events" * "log_events" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_events" * "log_events"), 0) AS DOUBLE) AS q0,
-    CAST(sum(CAST("ev00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev00_share"), 0) AS DOUBLE) AS m1,
-    CAST(sum(CAST("ev00_share" * "ev00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev00_share" * "ev00_share"), 0) AS DOUBLE) AS q1,
-    CAST(sum(CAST("ev01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev01_share"), 0) AS DOUBLE) AS m2,
-    CAST(sum(CAST("ev01_share" * "ev01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev01_share" * "ev01_share"), 0) AS DOUBLE) AS q2,
-    CAST(sum(CAST("ev02_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev02_share"), 0) AS DOUBLE) AS m3,
-    CAST(sum(CAST("ev02_share" * "ev02_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev02_share" * "ev02_share"), 0) AS DOUBLE) AS q3,
-    CAST(sum(CAST("ev03_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev03_share"), 0) AS DOUBLE) AS m4,
-    CAST(sum(CAST("ev03_share" * "ev03_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("ev03_share" * "ev03_share"), 0) AS DOUBLE) AS q4,
-    CAST(sum(CAST("recency_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("recency_days"), 0) AS DOUBLE) AS m5,
-    CAST(sum(CAST("recency_days" * "recency_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("recency_days" * "recency_days"), 0) AS DOUBLE) AS q5,
-    CAST(sum(CAST("log_active_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_active_days"), 0) AS DOUBLE) AS m6,
-    CAST(sum(CAST("log_active_days" * "log_active_days" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_active_days" * "log_active_days"), 0) AS DOUBLE) AS q6,
-    CAST(sum(CAST("evening_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("evening_share"), 0) AS DOUBLE) AS m7,
-    CAST(sum(CAST("evening_share" * "evening_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("evening_share" * "evening_share"), 0) AS DOUBLE) AS q7,
-    CAST(sum(CAST("cat00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("cat00_share"), 0) AS DOUBLE) AS m8,
-    CAST(sum(CAST("cat00_share" * "cat00_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("cat00_share" * "cat00_share"), 0) AS DOUBLE) AS q8,
-    CAST(sum(CAST("cat01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("cat01_share"), 0) AS DOUBLE) AS m9,
-    CAST(sum(CAST("cat01_share" * "cat01_share" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("cat01_share" * "cat01_share"), 0) AS DOUBLE) AS q9,
-    CAST(sum(CAST("category_entropy" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("category_entropy"), 0) AS DOUBLE) AS m10,
-    CAST(sum(CAST("category_entropy" * "category_entropy" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("category_entropy" * "category_entropy"), 0) AS DOUBLE) AS q10,
-    CAST(sum(CAST("category_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("category_count"), 0) AS DOUBLE) AS m11,
-    CAST(sum(CAST("category_count" * "category_count" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("category_count" * "category_count"), 0) AS DOUBLE) AS q11,
-    CAST(sum(CAST("log_followers" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_followers"), 0) AS DOUBLE) AS m12,
-    CAST(sum(CAST("log_followers" * "log_followers" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_followers" * "log_followers"), 0) AS DOUBLE) AS q12,
-    CAST(sum(CAST("log_followees" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_followees"), 0) AS DOUBLE) AS m13,
-    CAST(sum(CAST("log_followees" * "log_followees" AS DECIMAL(38, 18))) AS DOUBLE) / CAST(nullif(count("log_followees" * "log_followees"), 0) AS DOUBLE) AS q13
-FROM "user_features";
--- register driver-made table segment_standardisation (m0 DOUBLE, m1 DOUBLE, m2 DOUBLE, m3 DOUBLE, m4 DOUBLE, m5 DOUBLE, m6 DOUBLE, m7 DOUBLE, m8 DOUBLE, m9 DOUBLE, m10 DOUBLE, m11 DOUBLE, m12 DOUBLE, m13 DOUBLE, s0 DOUBLE, s1 DOUBLE, s2 DOUBLE, s3 DOUBLE, s4 DOUBLE, s5 DOUBLE, s6 DOUBLE, s7 DOUBLE, s8 DOUBLE, s9 DOUBLE, s10 DOUBLE, s11 DOUBLE, s12 DOUBLE, s13 DOUBLE) as rows: one row: mean m{i} and standard deviation s{i} of each feature, z = (x - mean) / std;
--- k-means sample: the first users by md5(user_id), standardised features z0…
-SELECT
-    f.user_id,
-    (coalesce(f."log_events", st.m0) - st.m0) / st.s0 AS z0,
-    (coalesce(f."ev00_share", st.m1) - st.m1) / st.s1 AS z1,
-    (coalesce(f."ev01_share", st.m2) - st.m2) / st.s2 AS z2,
-    (coalesce(f."ev02_share", st.m3) - st.m3) / st.s3 AS z3,
-    (coalesce(f."ev03_share", st.m4) - st.m4) / st.s4 AS z4,
-    (coalesce(f."recency_days", st.m5) - st.m5) / st.s5 AS z5,
-    (coalesce(f."log_active_days", st.m6) - st.m6) / st.s6 AS z6,
-    (coalesce(f."evening_share", st.m7) - st.m7) / st.s7 AS z7,
-    (coalesce(f."cat00_share", st.m8) - st.m8) / st.s8 AS z8,
-    (coalesce(f."cat01_share", st.m9) - st.m9) / st.s9 AS z9,
-    (coalesce(f."category_entropy", st.m10) - st.m10) / st.s10 AS z10,
-    (coalesce(f."category_count", st.m11) - st.m11) / st.s11 AS z11,
-    (coalesce(f."log_followers", st.m12) - st.m12) / st.s12 AS z12,
-    (coalesce(f."log_followees", st.m13) - st.m13) / st.s13 AS z13
-FROM "user_features" AS f
-CROSS JOIN "segment_standardisation" AS st
+-- mixture sample: the first users by md5(user_id), their counts per category (x0…x2: the feature categories, then the rest) and per event type
+SELECT *
+FROM (
+    SELECT
+        user_id,
+        round(n * "cat00_share") AS x0,
+        round(n * "cat01_share") AS x1,
+        n - (round(n * "cat00_share") + round(n * "cat01_share")) AS x2,
+        round(n * "ev00_share") AS x3,
+        round(n * "ev01_share") AS x4,
+        round(n * "ev02_share") AS x5,
+        round(n * "ev03_share") AS x6
+    FROM (
+        SELECT
+            *,
+            round(exp("log_events") - CAST(1 AS DOUBLE)) AS n
+        FROM "user_features"
+    ) AS f
+) AS counts
 ORDER BY
-    md5(f.user_id),
-    f.user_id
+    md5(user_id),
+    user_id
 LIMIT 20000;
--- on the driver: k-means (ML.NET) on the sample: k from Segments:K, else the highest mean silhouette in [MinK, MaxK];
--- register driver-made table segment_centroids (segment BIGINT, c0 DOUBLE, c1 DOUBLE, c2 DOUBLE, c3 DOUBLE, c4 DOUBLE, c5 DOUBLE, c6 DOUBLE, c7 DOUBLE, c8 DOUBLE, c9 DOUBLE, c10 DOUBLE, c11 DOUBLE, c12 DOUBLE, c13 DOUBLE) as rows: one row per fitted centroid: segment id and its coordinate c{i} per standardised feature (none when the sample is empty);
+-- on the driver: mixture of multinomials on the sample: k from Segments:K, else the lowest ICL in [MinK, MaxK];
+-- register driver-made table segment_mixture (segment BIGINT, log_prior DOUBLE, w0 DOUBLE, w1 DOUBLE, w2 DOUBLE, w3 DOUBLE, w4 DOUBLE, w5 DOUBLE, w6 DOUBLE) as rows: one row per segment: ln of its prior and ln θ per count column w{d} (none when the sample is empty);
 CREATE OR REPLACE TABLE "segments" AS
--- segments: one row per user; the nearest centroid of segment_centroids (standardised space, squared Euclidean), ties to the lowest id.
-WITH standardised AS (
+-- segments: one row per user; the segment of segment_mixture with the highest ln prior + Σ count · ln θ (ties to the lowest id), and its posterior probability.
+WITH counts AS (
     SELECT
-        f.user_id,
-        (coalesce(f."log_events", st.m0) - st.m0) / st.s0 AS z0,
-        (coalesce(f."ev00_share", st.m1) - st.m1) / st.s1 AS z1,
-        (coalesce(f."ev01_share", st.m2) - st.m2) / st.s2 AS z2,
-        (coalesce(f."ev02_share", st.m3) - st.m3) / st.s3 AS z3,
-        (coalesce(f."ev03_share", st.m4) - st.m4) / st.s4 AS z4,
-        (coalesce(f."recency_days", st.m5) - st.m5) / st.s5 AS z5,
-        (coalesce(f."log_active_days", st.m6) - st.m6) / st.s6 AS z6,
-        (coalesce(f."evening_share", st.m7) - st.m7) / st.s7 AS z7,
-        (coalesce(f."cat00_share", st.m8) - st.m8) / st.s8 AS z8,
-        (coalesce(f."cat01_share", st.m9) - st.m9) / st.s9 AS z9,
-        (coalesce(f."category_entropy", st.m10) - st.m10) / st.s10 AS z10,
-        (coalesce(f."category_count", st.m11) - st.m11) / st.s11 AS z11,
-        (coalesce(f."log_followers", st.m12) - st.m12) / st.s12 AS z12,
-        (coalesce(f."log_followees", st.m13) - st.m13) / st.s13 AS z13
-    FROM "user_features" AS f
-    CROSS JOIN "segment_standardisation" AS st
+        user_id,
+        round(n * "cat00_share") AS x0,
+        round(n * "cat01_share") AS x1,
+        n - (round(n * "cat00_share") + round(n * "cat01_share")) AS x2,
+        round(n * "ev00_share") AS x3,
+        round(n * "ev01_share") AS x4,
+        round(n * "ev02_share") AS x5,
+        round(n * "ev03_share") AS x6
+    FROM (
+        SELECT
+            *,
+            round(exp("log_events") - CAST(1 AS DOUBLE)) AS n
+        FROM "user_features"
+    ) AS f
 ),
-distances AS (
+scores AS (
     SELECT
-        s.user_id,
-        k.segment,
-        (s.z0 - k.c0) * (s.z0 - k.c0)
-            + (s.z1 - k.c1) * (s.z1 - k.c1)
-            + (s.z2 - k.c2) * (s.z2 - k.c2)
-            + (s.z3 - k.c3) * (s.z3 - k.c3)
-            + (s.z4 - k.c4) * (s.z4 - k.c4)
-            + (s.z5 - k.c5) * (s.z5 - k.c5)
-            + (s.z6 - k.c6) * (s.z6 - k.c6)
-            + (s.z7 - k.c7) * (s.z7 - k.c7)
-            + (s.z8 - k.c8) * (s.z8 - k.c8)
-            + (s.z9 - k.c9) * (s.z9 - k.c9)
-            + (s.z10 - k.c10) * (s.z10 - k.c10)
-            + (s.z11 - k.c11) * (s.z11 - k.c11)
-            + (s.z12 - k.c12) * (s.z12 - k.c12)
-            + (s.z13 - k.c13) * (s.z13 - k.c13) AS squared
-    FROM standardised AS s
-    CROSS JOIN "segment_centroids" AS k
+        x.user_id,
+        m.segment,
+        m.log_prior
+            + x.x0 * m.w0
+            + x.x1 * m.w1
+            + x.x2 * m.w2
+            + x.x3 * m.w3
+            + x.x4 * m.w4
+            + x.x5 * m.w5
+            + x.x6 * m.w6 AS score
+    FROM counts AS x
+    CROSS JOIN "segment_mixture" AS m
+),
+scored AS (
+    SELECT
+        user_id,
+        segment,
+        score,
+        max(score) OVER (PARTITION BY user_id) AS top
+    FROM scores
 )
 SELECT
     user_id,
-    struct_extract(min(struct_pack(v := -(-squared), k := segment)), 'k') AS segment,
-    sqrt(min(squared)) AS distance
-FROM distances
+    struct_extract(min(struct_pack(v := -(score), k := segment)), 'k') AS segment,
+    CAST(1 AS DOUBLE) / sum(exp(score - top)) AS probability
+FROM scored
 GROUP BY
     user_id;
 -- segments self-check: the sample users' assigned segments, in sample order
