@@ -2,14 +2,14 @@
 # Renders report.html in headless Chromium at a desktop (1280 px) and a phone (390 px) width, so the page
 # can be looked at without a desktop session: scripts/report-screenshot.sh [report.html] [outdir]
 # Defaults: output/report.html (what scripts/run-local.sh writes) and output/screenshots/.
-# Needs Debian's chromium (apt-get install chromium). REPORT_SHOT_HEIGHT sets the window height in px
-# (default 6000): headless Chromium captures the window, not the whole page, so it must be taller than the page.
+# Needs Debian's chromium (apt-get install chromium). Headless Chromium captures the window, not the whole
+# page, so the window is taller than a usual report (12000 px wide, 16000 px narrow, where tables and charts
+# stack); REPORT_SHOT_HEIGHT sets another height for both, e.g. for a report with many segments.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
-report="${1:-output/report.html}"
-outdir="${2:-output/screenshots}"
-height="${REPORT_SHOT_HEIGHT:-6000}"
+report="${1:-$root/output/report.html}"
+outdir="${2:-$root/output/screenshots}"
 
 browser="$(command -v chromium || command -v chromium-browser || true)"
 if [ -z "$browser" ]; then
@@ -22,15 +22,22 @@ if [ ! -f "$report" ]; then
 fi
 
 mkdir -p "$outdir"
+outdir="$(cd "$outdir" && pwd)"
 url="file://$(cd "$(dirname "$report")" && pwd)/$(basename "$report")"
 flags=(--headless --disable-gpu --hide-scrollbars --mute-audio --no-first-run --disable-extensions)
 # Chromium refuses to start as root without this; its sandbox cannot run in most containers anyway.
 if [ "$(id -u)" = 0 ]; then flags+=(--no-sandbox); fi
 
-for width in 1280 390; do
-  shot="$(cd "$outdir" && pwd)/report-${width}.png"
-  # Chromium's own chatter (GPU, D-Bus, fonts) goes to stderr and says nothing about the page; keep it out of the way.
-  "$browser" "${flags[@]}" --window-size="${width},${height}" --screenshot="$shot" "$url" 2>/dev/null
-  [ -s "$shot" ] || { echo "report-screenshot: chromium wrote no $shot" >&2; exit 1; }
+for size in 1280:12000 390:16000; do
+  width="${size%%:*}"
+  height="${REPORT_SHOT_HEIGHT:-${size##*:}}"
+  shot="$outdir/report-${width}.png"
+  rm -f "$shot"
+  # Chromium's own chatter (GPU, D-Bus, fonts) goes to stderr and says nothing about the page: shown only when it fails.
+  if ! log="$("$browser" "${flags[@]}" --window-size="${width},${height}" --screenshot="$shot" "$url" 2>&1)" || [ ! -s "$shot" ]; then
+    echo "report-screenshot: chromium wrote no $shot:" >&2
+    echo "$log" >&2
+    exit 1
+  fi
   echo "$shot"
 done

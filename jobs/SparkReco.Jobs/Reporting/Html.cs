@@ -16,6 +16,9 @@ public static class Html
         public override string ToString() => Text;
     }
 
+    /// <summary>Tables with more columns than this get the class "wide".</summary>
+    private const int WideColumns = 4;
+
     public static string Encode(object? value) => WebUtility.HtmlEncode(Format(value));
 
     public static string Format(object? value) => value switch
@@ -31,16 +34,24 @@ public static class Html
 
     /// <summary>A share (0.4213) as a percentage ("42%"); one decimal below 10 % so small shares do not all read "0%"; "–" when unknown.</summary>
     public static Figure Percent(double? share) => new(share is { } s && double.IsFinite(s)
-        ? (Math.Abs(s) < 0.1 ? (100 * s).ToString("0.#", CultureInfo.InvariantCulture) : (100 * s).ToString("0", CultureInfo.InvariantCulture)) + "%"
+        ? (100 * s).ToString(Math.Abs(s) < 0.1 ? "0.0" : "0", CultureInfo.InvariantCulture) + "%"
         : "–");
+
+    /// <summary>A measure people read at a glance (events per user, users per item) with one decimal; "–" when unknown.</summary>
+    public static Figure OneDecimal(double? value) => new(value is { } v && double.IsFinite(v) ? v.ToString("#,##0.0", CultureInfo.InvariantCulture) : "–");
+
+    /// <summary>A count with its noun, singular for one ("1 user", "2,000 users").</summary>
+    public static string Count(long n, string noun) => n == 1 ? $"1 {noun}" : $"{Format(n)} {noun}s";
 
     /// <summary>A ratio against a baseline (2.4 → "2.4×"); "–" when unknown.</summary>
     public static Figure Times(double? ratio) => new(ratio is { } r && double.IsFinite(r) ? r.ToString("0.0", CultureInfo.InvariantCulture) + "×" : "–");
 
     public static string Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<object?>> rows)
     {
-        // Wide tables scroll sideways inside their own box instead of widening the page on a phone.
-        var html = new StringBuilder("<div class=\"scroll\"><table><thead><tr>");
+        ArgumentNullException.ThrowIfNull(headers);
+        // Tables scroll sideways inside their own box instead of widening the page on a phone; one with many columns keeps a
+        // minimum width there (class wide), or its text columns would be squeezed to a word per line.
+        var html = new StringBuilder(headers.Count > WideColumns ? "<div class=\"scroll\"><table class=\"wide\"><thead><tr>" : "<div class=\"scroll\"><table><thead><tr>");
         foreach (var h in headers) html.Append("<th>").Append(Encode(h)).Append("</th>");
         html.Append("</tr></thead><tbody>");
         foreach (var row in rows)
@@ -66,8 +77,8 @@ public static class Html
         ArgumentNullException.ThrowIfNull(bars);
         if (bars.Count == 0) return "";
         format ??= v => Format(v);
-        // User units; the CSS sets 13-unit text, so a label line holds about LabelChars characters.
-        const int Width = 400, ValueWidth = 92, RowHeight = 36, LabelChars = 58;
+        // User units; the CSS sets 14-unit text, so a label line holds about LabelChars characters.
+        const int Width = 400, ValueWidth = 96, RowHeight = 38, LabelChars = 52;
         const double BarSpace = Width - ValueWidth;
         var max = Math.Max(Math.Max(bars.Max(b => b.Value), reference?.Value ?? 0), 1e-12);
         var height = bars.Count * RowHeight + (reference is null ? 2 : 18);
@@ -82,14 +93,21 @@ public static class Html
             var y = i * RowHeight;
             var w = Math.Max(1, Math.Max(0, value) / max * BarSpace);
             var shown = label.Length <= LabelChars ? Encode(label) : $"<title>{Encode(label)}</title>{Encode(label[..(LabelChars - 1)])}…";
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"{y + 13}\">{shown}</text>");
-            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"0\" y=\"{y + 18}\" width=\"{w:0.#}\" height=\"13\"></rect>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"v\" x=\"{w + 5:0.#}\" y=\"{y + 29}\">{Encode(format(value))}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"{y + 14}\">{shown}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"0\" y=\"{y + 19}\" width=\"{w:0.#}\" height=\"14\"></rect>");
+            // A value whose bar stops short of the reference mark is written after the mark, not across it.
+            var valueX = reference is { } after ? Math.Max(w, after.Value / max * BarSpace) : w;
+            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"v\" x=\"{valueX + 5:0.#}\" y=\"{y + 31}\">{Encode(format(value))}</text>");
+            // The reference mark runs beside the bars only, so it never crosses a label.
+            if (reference is { } mark)
+            {
+                var x = mark.Value / max * BarSpace;
+                svg.Append(CultureInfo.InvariantCulture, $"<line class=\"ref\" x1=\"{x:0.#}\" y1=\"{y + 17}\" x2=\"{x:0.#}\" y2=\"{y + 35}\"></line>");
+            }
         }
         if (reference is { } line)
         {
             var x = line.Value / max * BarSpace;
-            svg.Append(CultureInfo.InvariantCulture, $"<line class=\"ref\" x1=\"{x:0.#}\" y1=\"16\" x2=\"{x:0.#}\" y2=\"{height - 14}\"></line>");
             // The caption is centred on the line but kept inside the chart when the line is near an edge.
             svg.Append(CultureInfo.InvariantCulture, $"<text class=\"ref\" x=\"{Math.Clamp(x, 48, Width - 48):0.#}\" y=\"{height - 2}\" text-anchor=\"middle\">{Encode(line.Label)}</text>");
         }

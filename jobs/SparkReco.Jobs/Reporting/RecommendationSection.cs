@@ -100,7 +100,7 @@ public sealed class RecommendationSection : IReportSection
             $"({Html.Encode(served)}), against {Html.Encode(Html.Percent(HitRate("popular")))} for the {Html.Encode(k)} most popular items.</p>";
         var split = EvaluationSplit.Of(context).Description;
         var table = Html.Table(["source", .. Columns.Select(c => Header(c.Name, k))],
-            present.Select(source => (IReadOnlyList<object?>)[source, .. Columns.Select(c => Cell(c.Name, c.Value(evaluation.Sources[source])))]));
+            present.Select(source => (IReadOnlyList<object?>)[source, .. Columns.Select(c => (object?)Cell(c.Name, c.Value(evaluation.Sources[source])))]));
         return Html.Part("How well they work (offline test)",
             headline +
             Html.Paragraph($"Measured by hiding recent engagement ({split}) and checking the recommendations made without it, " +
@@ -113,7 +113,7 @@ public sealed class RecommendationSection : IReportSection
     private static string Header(string name, long k) => name.Replace("_at_k", $"@{k}", StringComparison.Ordinal).Replace('_', ' ');
 
     /// <summary>Shares as percentages; mean popularity (users per item) stays a count.</summary>
-    private static object? Cell(string name, double? value) => name == "mean_popularity" ? value : Html.Percent(value);
+    private static Html.Figure Cell(string name, double? value) => name == "mean_popularity" ? Html.OneDecimal(value) : Html.Percent(value);
 
     private static string EvaluationDetails(StageContext context)
     {

@@ -53,13 +53,14 @@ public sealed class ReportArtifact(IReadOnlyList<IReportSection> sections) : IRu
             p.lead { font-size: 1.05rem; margin: .4rem 0 1rem; }
             .scroll { overflow-x: auto; max-width: 100%; }
             table { border-collapse: collapse; margin: .5rem 0; }
+            table.wide { min-width: 52rem; }
             th, td { padding: .25rem .6rem; border-bottom: 1px solid #eceef3; text-align: left; vertical-align: top; }
             td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
             th { background: #f4f5f8; }
             figure.chart { margin: .8rem 0 1.2rem; max-width: 32rem; }
             figure.chart figcaption { font-weight: 600; margin-bottom: .3rem; }
             svg.chart { display: block; width: 100%; height: auto; }
-            svg.chart text { font-size: 13px; fill: #1d2330; }
+            svg.chart text { font-size: 14px; fill: #1d2330; }
             svg.chart text.v, svg.chart text.ref { fill: #5b6475; }
             svg.chart rect { fill: #4a72c4; }
             svg.chart line.ref { stroke: #c2410c; stroke-width: 1.5; stroke-dasharray: 4 3; }

@@ -63,14 +63,14 @@ public sealed class ScoresSection : IReportSection
         var (top, bins) = (rows[0], rows[1]);
         var byClass = Html.BarChart("Users by their most likely next category",
             top.Select(r => (Convert.ToString(r["class"], CultureInfo.InvariantCulture)!, Convert.ToDouble(r["users"], CultureInfo.InvariantCulture))).ToList(),
-            v => $"{Html.Format((long)v)} users");
+            v => Html.Count((long)v, "user"));
         var histogram = Html.BarChart("Users by the score of their most likely category",
             bins.Select(r =>
             {
                 var bin = Math.Min(9, Convert.ToInt64(r["bin"], CultureInfo.InvariantCulture));
                 return ($"{bin * 10}–{(bin + 1) * 10}%", Convert.ToDouble(r["users"], CultureInfo.InvariantCulture));
             }).ToList(),
-            v => $"{Html.Format((long)v)} users");
+            v => Html.Count((long)v, "user"));
         return Html.Section("scores", Title, Lead,
             accuracy + Lift(metrics, horizon) +
             Html.Part("Who is likely to engage with what", byClass +
@@ -84,7 +84,7 @@ public sealed class ScoresSection : IReportSection
         var measured = lifts.Where(l => l.Deciles.Count == 10).ToList();
         var chart = Html.BarChart("How much more likely the top 10% are to engage with each category than the average user",
             measured.Select(l => (l.Class, l.Deciles[0].Lift)).ToList(), v => Html.Times(v).Text, (1, "average (1×)"));
-        var table = Html.Table(["category", "engaged", "rate", .. Enumerable.Range(1, 10).Select(d => $"top {d * 10 - 9}–{d * 10}%")],
+        var table = Html.Table(["category", "engaged", "rate", .. Enumerable.Range(1, 10).Select(d => d == 1 ? "top 10%" : $"{d * 10 - 10}–{d * 10}%")],
             lifts.Select(l => (IReadOnlyList<object?>)
             [
                 l.Class,

@@ -37,9 +37,9 @@ public sealed class SegmentsSection : IReportSection
         var rows = results[0];
         var sizes = Html.BarChart("Users per segment",
             rows.Select(r => ($"{Name(r)}: {r["label"]}", Convert.ToDouble(r["users"], CultureInfo.InvariantCulture))).ToList(),
-            v => $"{Html.Format((long)v)} users");
+            v => Html.Count((long)v, "user"));
         var table = Html.Table(["segment", "label", "users", "share of users", "events per user", "event mix", "top categories (lift)", "top items (lift)"],
-            rows.Select(r => (IReadOnlyList<object?>)[Name(r), r["label"], r["users"], Html.Percent(Number(r["share"])), r["events_per_user"], r["event_mix"], r["top_categories"], r["top_items"]]));
+            rows.Select(r => (IReadOnlyList<object?>)[Name(r), r["label"], r["users"], Html.Percent(Number(r["share"])), Html.OneDecimal(Number(r["events_per_user"])), r["event_mix"], r["top_categories"], r["top_items"]]));
         var profiles = context.Results.Find<ProfileFacts>();
         var suppressed = profiles?.SuppressedSegments ?? 0;
         var withheld = suppressed == 0 ? "" : Html.Paragraph(
