@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using DuckDB.NET.Data;
 using Microsoft.Extensions.Logging;
 using SparkReco.Core.Configuration;
@@ -216,14 +217,28 @@ public sealed class DuckDbEngine : IEngine
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
-    public Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, string compression, CancellationToken cancellationToken)
+    public async Task WriteParquetAsync(string table, string directory, IReadOnlyList<string> orderBy, string compression, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(directory);
+        var columns = await QueryAsync($"DESCRIBE {Dialect.Quote(table)}", cancellationToken);
         var order = orderBy.Count == 0 ? "" : "\nORDER BY " + string.Join(", ", orderBy.Select(Dialect.Quote));
         var file = Path.Combine(directory, "part-00000.parquet");
-        return ExecuteAsync(
-            $"COPY (SELECT * FROM {Dialect.Quote(table)}{order})\nTO {Dialect.Literal(file)} (FORMAT parquet, COMPRESSION {Codec(compression)})",
+        await ExecuteAsync(
+            $"COPY (SELECT {string.Join(", ", columns.Select(PublishedColumn))} FROM {Dialect.Quote(table)}{order})\n" +
+            $"TO {Dialect.Literal(file)} (FORMAT parquet, COMPRESSION {Codec(compression)})",
             cancellationToken);
+    }
+
+    /// <summary>
+    /// A column as published. DuckDB writes TIMESTAMP as a Parquet timestamp that is not UTC-adjusted (a local date-time),
+    /// while the stages' timestamps are UTC instants (inputs carry the flag, the session time zone is UTC): cast to
+    /// TIMESTAMPTZ, which DuckDB writes as TIMESTAMP(isAdjustedToUTC=true, MICROS), what Spark writes and readers expect.
+    /// </summary>
+    private string PublishedColumn(IReadOnlyDictionary<string, object?> column)
+    {
+        var name = Dialect.Quote(Convert.ToString(column["column_name"], CultureInfo.InvariantCulture)!);
+        var type = Convert.ToString(column["column_type"], CultureInfo.InvariantCulture);
+        return type is "TIMESTAMP" or "TIMESTAMP_S" or "TIMESTAMP_MS" or "TIMESTAMP_NS" ? $"CAST({name} AS TIMESTAMPTZ) AS {name}" : name;
     }
 
     /// <summary>A codec name checked against the known ones before it goes into the COPY statement.</summary>

@@ -18,4 +18,10 @@ public interface IReportSection
 
     /// <summary>An HTML fragment, usually built with <see cref="Html"/>.</summary>
     string Render(StageContext context, RunSummary summary, IReadOnlyList<IReadOnlyList<IReadOnlyDictionary<string, object?>>> rows);
+
+    /// <summary>
+    /// What the section tells developers only (timings, internal counters, settings, raw model figures): an HTML fragment for
+    /// the report's appendix, after every section's main part; empty when there is nothing.
+    /// </summary>
+    string Appendix(StageContext context, RunSummary summary, IReadOnlyList<IReadOnlyList<IReadOnlyDictionary<string, object?>>> rows) => "";
 }

@@ -146,6 +146,33 @@ public sealed class PublishingTests : IDisposable
     }
 
     [Fact]
+    public async Task Published_timestamps_are_utc_adjusted_microseconds_in_the_footer_and_keep_their_instant()
+    {
+        // DuckDB writes a TIMESTAMP column as a local date-time (isAdjustedToUTC=false); the inputs are UTC instants.
+        await WriteEvents(10);
+        Assert.Equal(0, (await CliRunner.RunAsync("run", "--events", Events, "--output", Output)).ExitCode);
+        var timestamps = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(Output, "*.parquet", SearchOption.AllDirectories))
+        {
+            await using var reader = await Parquet.ParquetReader.CreateAsync(file);
+            foreach (var element in reader.Metadata!.Schema.Where(e => e.LogicalType?.TIMESTAMP is not null))
+            {
+                var relative = Path.GetRelativePath(Output, file);
+                Assert.True(element.LogicalType!.TIMESTAMP!.IsAdjustedToUTC, $"{relative}: {element.Name} is not UTC-adjusted");
+                Assert.True(element.LogicalType.TIMESTAMP.Unit.MICROS is not null, $"{relative}: {element.Name} is not in microseconds");
+                timestamps.Add($"{relative}:{element.Name}");
+            }
+        }
+        Assert.Contains(Path.Combine("affinity", "part-00000.parquet") + ":last_event_time", timestamps);
+
+        // The instant is unchanged (user u0's only events are at T0 and T0 − 0 h), and the manifest still calls it a timestamp.
+        var affinity = await ReadAllAsync(Path.Combine(Output, "affinity"));
+        Assert.Equal(T0, affinity.Select(r => (DateTime)r["last_event_time"]!).Max());
+        var manifest = RunManifest.Read(Path.Combine(Output, "manifest.json"))!;
+        Assert.Contains(manifest.Tables!["affinity"].Schema, c => c.Name == "last_event_time" && c.Type == "timestamp");
+    }
+
+    [Fact]
     public async Task An_unknown_output_codec_is_a_setting_error_listing_the_codecs()
     {
         await WriteEvents(5);

@@ -73,7 +73,7 @@ public sealed class RecommendCliTests : IDisposable
         Assert.Equal(metrics.RootElement.GetProperty("metrics").GetRawText(), again.RootElement.GetProperty("metrics").GetRawText());
 
         var report = await File.ReadAllTextAsync(_dir.Combine("out1", "report.html"));
-        Assert.Contains("Collaborative filtering", report, StringComparison.Ordinal);
+        Assert.Contains("<h2>Recommendations</h2>", report, StringComparison.Ordinal);
         Assert.Contains("Offline evaluation", report, StringComparison.Ordinal);
         Assert.Contains("item_similarity.pairs", report, StringComparison.Ordinal);
         Assert.Contains("<svg", report, StringComparison.Ordinal);

@@ -1,4 +1,5 @@
 using SparkReco.Core.Stages;
+using SparkReco.Modelling;
 
 namespace SparkReco.Jobs.Stages.Modelling;
 
@@ -45,6 +46,13 @@ public sealed record ClassWeights(string Class, double Bias, IReadOnlyList<doubl
 public sealed record FeatureScale(string Feature, double Mean, double Std);
 
 /// <summary>
+/// One class's lift by decile on the hold-out: hold-out users ranked by their probability of the class, ten groups, and each
+/// group's rate of users whose next engagement was in the class divided by the hold-out's rate (<see cref="Engaged"/> users).
+/// No deciles when no hold-out user engaged with the class.
+/// </summary>
+public sealed record ClassLift(string Class, int Engaged, IReadOnlyList<DecileLift> Deciles);
+
+/// <summary>
 /// metrics.json's "propensity": the sample, the hold-out quality of the softmax model against two baselines, and the
 /// exported model. Figures that do not apply stay null (not written): everything after <see cref="Skipped"/> when there
 /// was no model, the hold-out figures when the hold-out is empty (<see cref="Holdout"/> says so).
@@ -66,6 +74,7 @@ public sealed record PropensityMetrics
     public double? BaselineMajorityAccuracy { get; set; }
     public double? BaselinePriorLogLoss { get; set; }
     public double? BaselinePriorAccuracy { get; set; }
+    public IReadOnlyList<ClassLift>? LiftByDecile { get; set; }
     public double? LogLossClip { get; set; }
     public double? SqlVsMlnetMaxAbsDiff { get; set; }
     public IReadOnlyList<string>? Classes { get; set; }

@@ -22,6 +22,9 @@ public sealed class SegmentProfilesStage : StepStage
     public override bool IsOutput => true;
     public override IReadOnlyList<string> OutputOrder => ["segment"];
 
+    /// <summary>The published column holding a segment's mean of a user_features column (the report reads it by this name).</summary>
+    public static string MeanColumn(string feature) => "mean_" + feature;
+
     public override bool IsEnabled(StageContext context) => context.Settings.Segments.Enabled;
     public override string DisabledReason(StageContext context) => "Segments:Enabled=false";
 
@@ -252,7 +255,7 @@ public sealed class SegmentProfilesStage : StepStage
         ("event_mix", ColumnType.Text),
         ("top_categories", ColumnType.Text),
         ("top_items", ColumnType.Text),
-        .. features.Select(f => ("mean_" + f, ColumnType.Real)),
+        .. features.Select(f => (MeanColumn(f), ColumnType.Real)),
     ];
 
     private static ColumnTable Rows(List<Profile> profiles, IReadOnlyList<string> features) => new(profiles.Count,
@@ -266,7 +269,7 @@ public sealed class SegmentProfilesStage : StepStage
         Column.Of("top_categories", profiles.Select(p => (string?)p.TopCategories).ToArray()),
         Column.Of("top_items", profiles.Select(p => (string?)p.TopItems).ToArray()),
         // A mean over no values (NaN) is NULL in the table, as it was when the rows were SQL literals.
-        .. features.Select((f, i) => new Column("mean_" + f, ColumnType.Real,
+        .. features.Select((f, i) => new Column(MeanColumn(f), ColumnType.Real,
             profiles.Select(p => p.Means[i]).ToArray(), profiles.Select(p => !double.IsFinite(p.Means[i])).ToArray())),
     ]);
 

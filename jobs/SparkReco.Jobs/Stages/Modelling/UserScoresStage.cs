@@ -323,5 +323,14 @@ public sealed class UserScoresStage : StepStage
         metrics.BaselinePriorLogLoss = Math.Round(ClassificationMetrics.LogLoss(truth.Count, i => prior.GetValueOrDefault(truth[i])), 6);
         metrics.BaselinePriorAccuracy = Math.Round(ClassificationMetrics.Accuracy(majorityList, truth), 6);
         metrics.LogLossClip = ClassificationMetrics.Epsilon;
+        // Lift on the hold-out, not on user_scores: those are scored at as_of from features that already contain the
+        // engagement a label would be, so a lift measured there would flatter the model.
+        metrics.LiftByDecile = model.Classes.Select((name, k) =>
+        {
+            var engaged = truth.Select(t => string.Equals(t, name, StringComparison.Ordinal)).ToList();
+            var deciles = ClassificationMetrics.LiftByDecile(probabilities.Select(p => (double)p[k]).ToList(), engaged)
+                .Select(x => x with { Rate = Math.Round(x.Rate, 6), Lift = Math.Round(x.Lift, 6) }).ToList();
+            return new ClassLift(name, engaged.Count(e => e), deciles);
+        }).ToList();
     }
 }

@@ -3080,7 +3080,7 @@ GROUP BY
 ORDER BY
     source;
 -- report: the published segment profiles
-SELECT segment, label, users, share, events_per_user, event_mix, top_categories, top_items
+SELECT *
 FROM `segment_profiles`
 ORDER BY segment;
 -- report: users per most likely class
