@@ -73,14 +73,20 @@ public sealed class SegmentsSection : IReportSection
         return users == 0 ? null : known.Sum(r => Number(r[column])!.Value * Convert.ToDouble(r["users"], CultureInfo.InvariantCulture)) / users;
     }
 
+    private static string ByK(IReadOnlyDictionary<string, double>? values) =>
+        values is null ? "" : string.Join(", ", values.Select(kv => $"{kv.Key}: {Html.Format(kv.Value)}"));
+
     public string Appendix(StageContext context, RunSummary summary, IReadOnlyList<IReadOnlyList<IReadOnlyDictionary<string, object?>>> results)
     {
         var rows = results[0];
         var metrics = context.Results.Find<SegmentMetrics>();
-        var model = metrics is null ? "" : Html.Paragraph(
-            $"k = {metrics.K} ({metrics.KChosenBy}), k-means fitted on {metrics.SampleUsers} sampled users and assigned to every user in the engine; " +
-            $"inertia {Html.Format(metrics.Inertia)}; the engine's assignment agrees with ML.NET's on {Html.Percent(metrics.SqlVsMlnetSampleAgreement)} of the sample. " +
-            $"Silhouette by k: {string.Join(", ", metrics.SilhouetteByK.Select(kv => $"{kv.Key}: {Html.Format(kv.Value)}"))}.");
+        var model = metrics is null ? "" : Html.Paragraph(metrics.Model == "kmeans"
+            ? $"k = {metrics.K} ({metrics.KChosenBy}), k-means fitted on {metrics.SampleUsers} sampled users and assigned to every user in the engine; " +
+              $"inertia {Html.Format(metrics.Inertia)}; the engine's assignment agrees with ML.NET's on {Html.Percent(metrics.SqlVsDriverSampleAgreement)} of the sample. " +
+              $"Silhouette by k: {ByK(metrics.SilhouetteByK)}."
+            : $"k = {metrics.K} ({metrics.KChosenBy}), a mixture of multinomials over the categories and event types of users' events, fitted on {metrics.SampleUsers} sampled users " +
+              $"and assigned to every user in the engine; log-likelihood {Html.Format(metrics.LogLikelihood)}; the engine's assignment agrees with the driver's on " +
+              $"{Html.Percent(metrics.SqlVsDriverSampleAgreement)} of the sample. ICL by k (lower is better): {ByK(metrics.IclByK)}.");
         var means = "";
         if (context.Results.Find<FeatureSpec>() is { } spec && rows.Count > 0)
         {
