@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 using SparkReco.Modelling;
@@ -63,6 +64,8 @@ internal sealed class MixtureSegments
         {
             var watch = Stopwatch.StartNew();
             (model, chosenBy) = Fit(settings, sample, icls);
+            if (model is { K: 1 } && settings.K != 1)
+                c.Logger.LogWarning("Stage segments: {Reason}", chosenBy);
             c.Facts["segments.seconds_fit"] = Math.Round(watch.Elapsed.TotalSeconds, 3);
         });
         yield return new RegisterStep(ModelTable,
@@ -97,6 +100,10 @@ internal sealed class MixtureSegments
     private (MultinomialMixture? Model, string ChosenBy) Fit(Core.Configuration.SegmentSettings settings, List<double[]> rows, SortedDictionary<int, double> icls)
     {
         if (rows.Count == 0) return (null, "");
+        // One event type and no item categories: every user's counts say the same thing, so no k could tell users apart.
+        if (_blocks.All(size => size == 1))
+            return (MultinomialMixture.FitBestForEach(rows, _blocks, [1], settings.Seed, settings.MaxIterations, 1)[0],
+                "one segment: the events have no item categories and a single event type, so there is nothing to group users by (Segments:Model=kmeans clusters on activity instead)");
         if (settings.K > 0)
             return (MultinomialMixture.FitBestForEach(rows, _blocks, [Math.Min(settings.K, rows.Count)], settings.Seed, settings.MaxIterations, settings.Restarts)[0],
                 "configured (Segments:K)");
