@@ -85,7 +85,7 @@ public sealed class RecommendationSection : IReportSection
             Html.BarChart(present.Select(source => (source, Figure(source, column.Value))).ToList())));
         var history = present.Count > 0 ? Figure(present[0], m => m.HistoryMeanPopularity) : 0;
         return "<h3>Offline evaluation</h3>" +
-            $"<p>{Html.Encode(split)}; {Html.Encode(evaluation.TestUsers)} test users, {Html.Encode(evaluation.RelevantPairs)} held-out items. " +
+            $"<p>{Html.Encode(split)}; {Html.Encode(evaluation.TestUsers)} test users ({Html.Encode(evaluation.ColdTestUsers)} without training history, scored on the popularity back-fill), {Html.Encode(evaluation.RelevantPairs)} held-out items. " +
             "Means over test users; MAP divides by min(K, held-out items); coverage = distinct recommended items / train catalogue; " +
             $"popularity = train users per item (the test users' own train items: {Html.Encode(history)}).</p>" +
             table + charts +

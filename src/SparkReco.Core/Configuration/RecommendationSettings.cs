@@ -40,6 +40,12 @@ public sealed record NeighborSettings(int MaxUsersPerItem, int MinOverlap, int T
 /// <summary>The recommendations table: blend of item- and user-based scores, seen items, popularity back-fill.</summary>
 public sealed record RecommendSettings(bool Enabled, int TopN, double ItemWeight, double UserWeight, bool RemoveSeen, bool Backfill, double PopularityPenalty, int CandidatesPerSource)
 {
+    /// <summary>
+    /// Whether the blend uses a recommender source ("item" or "user"): one whose weight is 0 is not computed at all (its score
+    /// stage is skipped), since nothing would read it. The similarity and neighbour tables are published products of their own, so they still run.
+    /// </summary>
+    public bool Blends(string source) => (source == "item" ? ItemWeight : UserWeight) > 0;
+
     /// <summary>N′: candidates kept per user and source before the blend (the setting, else twice the longest list asked for).</summary>
     public int Candidates(EvaluationSettings evaluation) =>
         CandidatesPerSource > 0 ? CandidatesPerSource : 2 * Math.Max(TopN, evaluation.Mode == "none" ? 0 : evaluation.K);
@@ -48,8 +54,11 @@ public sealed record RecommendSettings(bool Enabled, int TopN, double ItemWeight
         r.GetBool("Recommend:Enabled", true, "Run the collaborative-filtering stages (item_similarity, user_neighbors, recommendations); false leaves them and the evaluation out."),
         r.GetInt("Recommend:TopN", 20, "Recommendations per user.", 1, 1000),
         r.GetDouble("Recommend:ItemWeight", 0.5,
-            "Weight of the item-based score in the blend; each source's scores are first divided by the user's maximum score from that source (so both lie in (0, 1]).", 0, 1000),
-        r.GetDouble("Recommend:UserWeight", 0.5, "Weight of the user-based (neighbour) score in the blend, after the same per-user normalisation.", 0, 1000),
+            "Weight of the item-based score in the blend; each source's scores are first divided by the user's maximum score from that source (so both lie in (0, 1]). " +
+            "0 = the item-based scores are not computed (rec_item_scores is skipped, and the evaluation leaves the item source out); item_similarity is still published.", 0, 1000),
+        r.GetDouble("Recommend:UserWeight", 0.5,
+            "Weight of the user-based (neighbour) score in the blend, after the same per-user normalisation. " +
+            "0 = the user-based scores are not computed (rec_user_scores is skipped, and the evaluation leaves the user source out); user_neighbors is still published.", 0, 1000),
         r.GetBool("Recommend:RemoveSeen", true, "Leave out items the user already engaged with."),
         r.GetBool("Recommend:Backfill", true, "Fill lists shorter than TopN (users with too few candidates) with the most popular items (decayed popularity: sum of affinity)."),
         r.GetDouble("Recommend:PopularityPenalty", 0,

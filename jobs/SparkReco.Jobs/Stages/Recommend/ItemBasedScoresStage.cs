@@ -17,6 +17,9 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
     public override string Description => "one row per (user, candidate item), the best N′ per user: item-based score Σ_j affinity(u, j)·similarity(j, i), with the top contributing item";
     public override IReadOnlyList<string> Inputs => [_scope["cf_affinity"], _scope["cf_item_similarity"], _scope["item_popularity"]];
     protected override bool HasKernel => true;
+    public override bool IsEnabled(StageContext context) => base.IsEnabled(context) && context.Settings.Recommend.Blends("item");
+    public override string DisabledReason(StageContext context) =>
+        base.IsEnabled(context) ? "Recommend:ItemWeight=0: the blend does not use item-based scores" : base.DisabledReason(context);
 
     public override WorkEstimate Estimate(StageContext c) => new(
         "item-based contributions",
