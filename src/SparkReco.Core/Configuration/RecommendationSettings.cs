@@ -1,15 +1,18 @@
 namespace SparkReco.Core.Configuration;
 
 /// <summary>Item-item similarity (item_similarity): measure, per-user cap, minimum support, top-K.</summary>
-public sealed record SimilaritySettings(string Measure, int MaxItemsPerUser, int MinSupport, int TopK, double Rp3Alpha = 1.0, double Rp3Beta = 0.5)
+public sealed record SimilaritySettings(string Measure, int MaxItemsPerUser, int MinSupport, int TopK, double Rp3Alpha = 1.0, double Rp3Beta = 0.5, double Shrinkage = SimilaritySettings.DefaultShrinkage)
 {
     /// <summary>The measures: all but rp3beta computed from c = co-occurrence, n_a, n_b = users per item, N = users.</summary>
     public static readonly string[] Measures = ["cooccurrence", "jaccard", "lift", "cosine", "llr", "inclusion", "rp3beta"];
 
+    /// <summary>λ of the support factor c / (c + λ) of lift and inclusion; chosen on Last.fm (see the setting's description).</summary>
+    public const double DefaultShrinkage = 50;
+
     public static SimilaritySettings Read(SettingsReader r) => new(
         r.GetString("Similarity:Measure", "jaccard",
             "How similar two items are, from c = users with both, n_a, n_b = users with each, N = users: cooccurrence = c; jaccard = c / (n_a + n_b - c); " +
-            "lift = c·N / (n_a·n_b); cosine = c / sqrt(n_a·n_b); llr = Dunning's log-likelihood ratio of the 2×2 table (as Mahout); inclusion = c / min(n_a, n_b); " +
+            "lift = c·N / (n_a·n_b) · c / (c + λ); cosine = c / sqrt(n_a·n_b); llr = Dunning's log-likelihood ratio of the 2×2 table (as Mahout); inclusion = c / min(n_a, n_b) · c / (c + λ) (λ = Similarity:Shrinkage); " +
             "rp3beta = a random walk item → user → item with a popularity penalty: (Σ over users with both of m_u^-α) · n_a^-α / n_b^β, m_u = the user's basket size " +
             "(Similarity:Rp3Alpha, Similarity:Rp3Beta; asymmetric). On Last.fm rp3beta gives item-based nDCG@10 0.221 and blend 0.235 against jaccard's 0.217 and 0.227.",
             Measures),
@@ -19,7 +22,12 @@ public sealed record SimilaritySettings(string Measure, int MaxItemsPerUser, int
         r.GetInt("Similarity:MinSupport", 2, "Minimum number of users who engaged with both items for a pair to count.", 1),
         r.GetInt("Similarity:TopK", 50, "Similar items kept per item (ties: lower item id first).", 1, 10_000),
         r.GetDouble("Similarity:Rp3Alpha", 1.0, "rp3beta: exponent α of the walk's step probabilities (1 = a plain random walk; lower flattens the weight of users with small baskets).", 0, 4),
-        r.GetDouble("Similarity:Rp3Beta", 0.5, "rp3beta: exponent β of the popularity penalty on the target item, n_b^β (0 = none).", 0, 4));
+        r.GetDouble("Similarity:Rp3Beta", 0.5, "rp3beta: exponent β of the popularity penalty on the target item, n_b^β (0 = none).", 0, 4),
+        r.GetDouble("Similarity:Shrinkage", DefaultShrinkage,
+            "lift and inclusion: λ of the support factor c / (c + λ) the measure is multiplied by, so pairs few users share do not fill the top-K " +
+            "(both measures peak on pairs of rare items); 0 = the raw measure, which is unsuitable for top-N. The other measures ignore it. " +
+            "On Last.fm (item-based nDCG@10; popularity 0.083): lift 0.032 raw, 0.193 at 50, 0.201 at 100; inclusion 0.122 raw, 0.189 at 50, 0.200 at 5.",
+            0, 1_000_000));
 }
 
 /// <summary>User-user neighbours (user_neighbors): popular-item cut-off, minimum overlap, top-K.</summary>
