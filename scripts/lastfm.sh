@@ -20,14 +20,18 @@ sparkreco import --input "$src/user_artists.dat" --output "$out/events" --delimi
 sparkreco import --kind follows --input "$src/user_friends.dat" --output "$out/follows" --delimiter tab \
   --follower-column userID --followee-column friendID >/dev/null
 
-# One model per line: a name, then the settings that make it (comma-separated).
+# One model per line: a name, then the settings that make it (comma-separated). EASE fits the Ease:MaxItems most popular
+# artists and falls back to Similarity:Measure (jaccard) for the rest.
 default_models="cooccurrence|Similarity:Measure=cooccurrence
 jaccard|Similarity:Measure=jaccard
 cosine|Similarity:Measure=cosine
 llr|Similarity:Measure=llr
 lift|Similarity:Measure=lift
 inclusion|Similarity:Measure=inclusion
-rp3beta|Similarity:Measure=rp3beta"
+rp3beta|Similarity:Measure=rp3beta
+ease λ50|Recommend:ItemModel=ease,Ease:Lambda=50
+ease λ200|Recommend:ItemModel=ease,Ease:Lambda=200
+ease λ500|Recommend:ItemModel=ease,Ease:Lambda=500"
 models=${LASTFM_MODELS:-$default_models}
 
 printf '%-22s %9s %9s %9s %9s\n' "nDCG@K" popular item user blend

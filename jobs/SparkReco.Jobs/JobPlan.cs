@@ -23,6 +23,7 @@ public sealed class JobPlan
         new ItemPopularityStage(),
         new ItemSimilarityStage(),
         PublishedIdsStage.ItemSimilarity(),
+        new EaseStage(),
         new UserNeighborsStage(),
         PublishedIdsStage.UserNeighbors(),
         new ItemBasedScoresStage(),

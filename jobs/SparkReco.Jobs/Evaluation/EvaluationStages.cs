@@ -29,6 +29,7 @@ public static class EvaluationStages
             new CfAffinityStage(TableScope.Train),
             new ItemPopularityStage(TableScope.Train),
             new ItemSimilarityStage(TableScope.Train),
+            new EaseStage(TableScope.Train),
             new UserNeighborsStage(TableScope.Train),
             new ItemBasedScoresStage(TableScope.Train),
             new UserBasedScoresStage(TableScope.Train),

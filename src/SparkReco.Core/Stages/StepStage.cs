@@ -86,6 +86,9 @@ public static class StepWalker
                 case QueryStep q:
                     q.OnRows(await engine.QueryAsync(q.Sql, ct));
                     break;
+                case ReadStep read:
+                    read.OnColumns(await engine.ReadColumnsAsync(read.Sql, ct));
+                    break;
                 case DriverStep d:
                     d.Run();
                     break;

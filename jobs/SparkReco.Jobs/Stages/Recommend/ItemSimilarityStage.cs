@@ -97,7 +97,8 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
         return rows;
     }
 
-    private string RenderBaskets(StageContext c) =>
+    /// <summary>The capped baskets' SELECT (also the rows of EASE's XᵀX, <see cref="EaseStage"/>).</summary>
+    internal string RenderBaskets(StageContext c) =>
         $"""
         -- {Baskets}: one row per (user_ix, item_ix) the user engaged with (binarised), at most
         -- {c.Settings.Similarity.MaxItemsPerUser} items per user: the most recent, then the highest affinity, then the lowest item id.

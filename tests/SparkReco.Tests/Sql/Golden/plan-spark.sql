@@ -501,7 +501,7 @@ JOIN `cf_users` AS d1
 CACHE TABLE `user_neighbors` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
 
 -- ===== stage rec_item_scores: one row per (user, candidate item), the best N′ per user: item-based score Σ_j affinity(u, j)·similarity(j, i), with the top contributing item
--- reads: cf_affinity, cf_item_similarity, item_popularity
+-- reads: cf_affinity, cf_item_similarity, cf_item_ease, item_popularity
 -- rec_item_scores: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
 -- rec_item_scores work estimate: contributions affinity(u, j)·similarity(j, i), Σ over (u, j) of j's similar items.
@@ -1273,7 +1273,7 @@ FROM (
 ) AS item_user_counts;
 
 -- ===== stage eval_train_rec_item_scores: evaluation train model: one row per (user, candidate item), the best N′ per user: item-based score Σ_j affinity(u, j)·similarity(j, i), with the top contributing item
--- reads: eval_train_cf_affinity, eval_train_cf_item_similarity, eval_train_item_popularity
+-- reads: eval_train_cf_affinity, eval_train_cf_item_similarity, eval_train_cf_item_ease, eval_train_item_popularity
 -- eval_train_rec_item_scores: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
 -- eval_train_rec_item_scores work estimate: contributions affinity(u, j)·similarity(j, i), Σ over (u, j) of j's similar items.
@@ -3193,3 +3193,5 @@ FROM `user_scores`
 WHERE `rank` = 1
 GROUP BY CAST(floor(probability * CAST(10 AS DOUBLE)) AS BIGINT)
 ORDER BY bin;
+
+-- not run with these settings and inputs: cf_item_ease, eval_train_cf_item_ease
