@@ -29,9 +29,9 @@ llr|Similarity:Measure=llr
 lift|Similarity:Measure=lift
 inclusion|Similarity:Measure=inclusion
 rp3beta|Similarity:Measure=rp3beta
-ease λ50|Recommend:ItemModel=ease,Ease:Lambda=50
-ease λ200|Recommend:ItemModel=ease,Ease:Lambda=200
-ease λ500|Recommend:ItemModel=ease,Ease:Lambda=500"
+ease-lambda50|Recommend:ItemModel=ease,Ease:Lambda=50
+ease-lambda200|Recommend:ItemModel=ease,Ease:Lambda=200
+ease-lambda500|Recommend:ItemModel=ease,Ease:Lambda=500"
 models=${LASTFM_MODELS:-$default_models}
 
 printf '%-22s %9s %9s %9s %9s\n' "nDCG@K" popular item user blend

@@ -47,7 +47,7 @@ public static class Program
         });
 
         var items = new Option<int[]>("--items") { Description = "Catalogue sizes to time the EASE fit at.", DefaultValueFactory = _ => [5000, 10000, 20000], AllowMultipleArgumentsPerToken = true };
-        var lambda = new Option<double>("--lambda") { Description = "EASE's λ (the time does not depend on it).", DefaultValueFactory = _ => 200 };
+        var lambda = new Option<double>("--lambda") { Description = "EASE's λ (the time does not depend on it).", DefaultValueFactory = _ => 50 };
         var easeFit = new Command("ease-fit", "Time the driver's EASE fit (Cholesky inverse of XᵀX + λI) at each catalogue size.") { items, lambda };
         easeFit.SetAction(parse =>
         {
