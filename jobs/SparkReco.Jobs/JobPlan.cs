@@ -23,6 +23,7 @@ public sealed class JobPlan
         new ItemPopularityStage(),
         new ItemSimilarityStage(),
         PublishedIdsStage.ItemSimilarity(),
+        new EaseStage(),
         new UserNeighborsStage(),
         PublishedIdsStage.UserNeighbors(),
         new ItemBasedScoresStage(),
@@ -88,7 +89,7 @@ public sealed class JobPlan
                 skipped.Add((stage.Name, stage.DisabledReason(context)));
                 continue;
             }
-            var missing = stage.Inputs.FirstOrDefault(i => !available.Contains(i));
+            var missing = stage.Inputs.FirstOrDefault(i => !available.Contains(i) && stage.Reads(i, context));
             if (missing is not null)
             {
                 skipped.Add((stage.Name, MissingInput(missing)));

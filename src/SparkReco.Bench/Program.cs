@@ -7,7 +7,8 @@ namespace SparkReco.Bench;
 /// <c>sparkreco-bench</c>: the workloads of scripts/bench.sh. <c>workload NAME --dir DIR</c> makes (or reuses) the
 /// DuckDB-generated event file of M, M-skewed or L and prints its facts; <c>facts --events PATH --output FILE</c>
 /// prints the same facts for an input made elsewhere (workload S from <c>sparkreco generate</c>); <c>ari</c> scores a
-/// run's segments against a generated world's planted communities.
+/// run's segments against a generated world's planted communities; <c>ease-fit --items N …</c> times the driver's EASE fit
+/// per catalogue size.
 /// </summary>
 public static class Program
 {
@@ -55,7 +56,16 @@ public static class Program
             return 0;
         });
 
-        var root = new RootCommand("SparkReco benchmark workloads (see scripts/bench.sh, scripts/segments.sh).") { workload, facts, ari };
+                var items = new Option<int[]>("--items") { Description = "Catalogue sizes to time the EASE fit at.", DefaultValueFactory = _ => [5000, 10000, 20000], AllowMultipleArgumentsPerToken = true };
+        var lambda = new Option<double>("--lambda") { Description = "EASE's λ (the time does not depend on it).", DefaultValueFactory = _ => 50 };
+        var easeFit = new Command("ease-fit", "Time the driver's EASE fit (Cholesky inverse of XᵀX + λI) at each catalogue size.") { items, lambda };
+        easeFit.SetAction(parse =>
+        {
+            EaseFit.Run(parse.GetValue(items)!, parse.GetValue(lambda), Console.Out);
+            return 0;
+        });
+
+        var root = new RootCommand("SparkReco benchmark workloads (see scripts/bench.sh, scripts/segments.sh) and the EASE fit timing.") { workload, facts, ari, easeFit };
         try
         {
             return root.Parse(args).Invoke();

@@ -1,7 +1,7 @@
 namespace SparkReco.Kernels;
 
-/// <summary>Settings of item_similarity, as the stage reads them (Alpha and Beta are rp3beta's exponents).</summary>
-public sealed record ItemSimilarityOptions(string Measure, int MaxItemsPerUser, int MinSupport, int TopK, double Alpha = 1.0, double Beta = 0.5);
+/// <summary>Settings of item_similarity, as the stage reads them (Alpha and Beta are rp3beta's exponents, Shrinkage the λ of lift and inclusion).</summary>
+public sealed record ItemSimilarityOptions(string Measure, int MaxItemsPerUser, int MinSupport, int TopK, double Alpha = 1.0, double Beta = 0.5, double Shrinkage = 0);
 
 /// <summary>Counts the stage reports: pairs generated, users whose basket was capped, users, pairs with support.</summary>
 public sealed record ItemSimilarityFacts(long Pairs, long CappedUsers, long Users, long PairsWithSupport);
@@ -78,7 +78,7 @@ public sealed class ItemSimilarityKernel
 
     private IEnumerable<TopKBlock> RunCounts(int threads)
     {
-        var measure = SimilarityMeasure.For(_options.Measure);
+        var measure = SimilarityMeasure.For(_options.Measure, _options.Shrinkage);
         var items = _itemUsers.Rows;
         return RowTopK.Run(items, _options.TopK, threads, () => new Scratch(items), (a, s, top) =>
         {

@@ -21,13 +21,22 @@ public static class SimilarityMeasure
     public static double Rp3(double walk, long na, long nb, double alpha, double beta) =>
         walk * Math.Pow(na, -alpha) / Math.Pow(nb, beta);
 
-    public static Function For(string measure) => measure switch
+    /// <summary>
+    /// The support factor c / (c + λ) that shrinks lift and inclusion towards 0 for pairs few users share: both are ratios
+    /// that reach their maximum on pairs of rare items (two users with the same two items have inclusion 1 and lift N/2),
+    /// so without it those pairs fill every top-K. λ = 0 gives exactly 1 (the measure unchanged).
+    /// </summary>
+    public static double Shrink(long c, double lambda) => c / (c + lambda);
+
+    /// <param name="measure">One of the count measures.</param>
+    /// <param name="shrinkage">λ of <see cref="Shrink"/> for lift and inclusion (Similarity:Shrinkage); the other measures ignore it.</param>
+    public static Function For(string measure, double shrinkage) => measure switch
     {
         "cooccurrence" => static (c, _, _, _) => c,
         "jaccard" => static (c, na, nb, _) => (double)c / (na + nb - c),
-        "lift" => static (c, na, nb, n) => (double)(c * n) / (na * nb),
+        "lift" => (c, na, nb, n) => (double)(c * n) / (na * nb) * Shrink(c, shrinkage),
         "cosine" => static (c, na, nb, _) => c / Math.Sqrt(na * nb),
-        "inclusion" => static (c, na, nb, _) => (double)c / Math.Min(na, nb),
+        "inclusion" => (c, na, nb, _) => (double)c / Math.Min(na, nb) * Shrink(c, shrinkage),
         "llr" => Llr,
         _ => throw new ArgumentOutOfRangeException(nameof(measure), measure, "Unknown similarity measure."),
     };

@@ -54,6 +54,9 @@ public sealed class JobRecordTests(ITestOutputHelper output) : IAsyncLifetime
         ["Output:Path"] = Path.Combine(_root, output),
         ["Affinity:AsOf"] = "2026-11-01T00:00:00Z",
         ["Engine:Kernels"] = "off",
+        // EASE's weights are fitted on the driver from a columnar read and travel to the engine as a LocalRelation: the
+        // whole-job record covers that path (and every stage of the plan runs).
+        ["Recommend:ItemModel"] = "ease",
         ["Engine:Kind"] = engine,
         ["Engine:SparkRemote"] = _server.Remote,
     });

@@ -28,6 +28,9 @@ public sealed record EvaluationMetrics
     public long TestPairs { get; set; }
     public long TestUsersAll { get; set; }
     public long TestUsers { get; set; }
+
+    /// <summary>Test users without training history: scored on the popularity back-fill list.</summary>
+    public long ColdTestUsers { get; set; }
     public long RelevantPairs { get; set; }
     public long CatalogueItems { get; set; }
 
@@ -36,7 +39,7 @@ public sealed record EvaluationMetrics
 
     public IReadOnlyDictionary<string, string> Definitions { get; } = new SortedDictionary<string, string>(StringComparer.Ordinal)
     {
-        ["users"] = "test users: users with a held-out item who are known to the train model; metrics are means over them",
+        ["users"] = "test users: every user with a held-out item; those without training history (cold_test_users) are scored on the popularity back-fill list; metrics are means over them",
         ["precision_at_k"] = "hits in the top K / K",
         ["recall_at_k"] = "hits in the top K / held-out items",
         ["ndcg_at_k"] = "sum over hits of 1/log2(rank+1), divided by the ideal for min(K, held-out items) hits",

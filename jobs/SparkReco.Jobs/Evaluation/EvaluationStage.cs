@@ -19,8 +19,11 @@ namespace SparkReco.Jobs.Evaluation;
 /// mean nothing (e.g. Last.fm play counts).</para>
 /// <para>files: Input:Events is the train file, so the train model learns from all clean events; the test events are
 /// Evaluation:TestEvents.</para>
-/// Test users are users with a held-out item who are known to the train model; with RemoveSeen, held-out items the
-/// user already had in training are not counted as relevant (they can never be recommended).
+/// Test users are all users with a held-out item, as the usual definition has it: a user the train model does not know
+/// (no training history) is scored on the list the job would give such a user, the popularity back-fill (top K of the
+/// train popularity, or an empty list without Recommend:Backfill), so the figures are not flattered by leaving the hardest
+/// users out. With RemoveSeen, held-out items the user already had in training are not counted as relevant (they can never
+/// be recommended).
 /// </summary>
 public sealed class EvaluationStage : StepStage
 {
@@ -40,9 +43,13 @@ public sealed class EvaluationStage : StepStage
         [Relevant, TestEvents, Scope["clean_events"], Scope["affinity"], Scope["item_popularity"], .. VariantNames];
     public override bool IsEnabled(StageContext context) => EvaluationStages.Runs(context);
     public override string DisabledReason(StageContext context) => EvaluationStages.WhyNot(context);
+    public override bool Reads(string input, StageContext context) =>
+        !VariantNames.Contains(input, StringComparer.Ordinal) || Variants(context).Any(v => VariantName(v.Name) == input);
+
+    private static string VariantName(string source) => $"eval_recommendations_{source}";
 
     /// <summary>The evaluated recommendation tables, one per <see cref="Sources"/> entry.</summary>
-    private static IEnumerable<string> VariantNames => Sources.Select(source => $"eval_recommendations_{source}");
+    private static IEnumerable<string> VariantNames => Sources.Select(VariantName);
 
     public override IEnumerable<StageStep> Steps(StageContext c, StageRows result)
     {
@@ -65,6 +72,7 @@ public sealed class EvaluationStage : StepStage
             metrics.TestPairs = Count("test_pairs");
             metrics.TestUsersAll = Count("test_users_all");
             metrics.TestUsers = Count("test_users");
+            metrics.ColdTestUsers = Count("cold_test_users");
             metrics.RelevantPairs = Count("relevant_pairs");
             metrics.CatalogueItems = Count("catalogue_items");
         });
@@ -109,8 +117,9 @@ public sealed class EvaluationStage : StepStage
 
     public static DateTime Cutoff(StageContext c) => c.AsOf.AddDays(-c.Settings.Evaluation.TestDays);
 
-    /// <summary>The evaluated variants, in <see cref="Sources"/> order.</summary>
-    public static IReadOnlyList<RecommendVariant> Variants(StageContext c) => Sources.Select(source => EvaluationStages.Variant(c, source)).ToList();
+    /// <summary>The evaluated variants, in <see cref="Sources"/> order (a source the blend does not use is not computed, so not evaluated).</summary>
+    public static IReadOnlyList<RecommendVariant> Variants(StageContext c) =>
+        Sources.Where(source => EvaluationStages.Evaluates(c, source)).Select(source => EvaluationStages.Variant(c, source)).ToList();
 
     /// <summary>The split as (what the test side is, predicate selecting test rows of clean_events).</summary>
     private static (string TestSide, string IsTest) Split(StageContext c) => IsRandom(c)
@@ -188,17 +197,11 @@ public sealed class EvaluationStage : StepStage
             """
             : "";
         return $"""
-            -- {Relevant}: one row per held-out (user_id, item_id) of a user known to the train model ({scope["affinity"]}){(removeSeen ? ",\n-- leaving out items the user already had in training (seen items are never recommended)" : "")}.
+            -- {Relevant}: one row per held-out (user_id, item_id), of every test user (those without training history included){(removeSeen ? $",\n-- leaving out items the user already had in training ({scope["affinity"]}; seen items are never recommended)" : "")}.
             SELECT
                 t.user_id,
                 t.item_id
-            FROM {c.Q(TestEvents)} AS t
-            JOIN (
-                SELECT DISTINCT
-                    user_id
-                FROM {c.Q(scope["affinity"])}
-            ) AS known
-                ON known.user_id = t.user_id{seen}
+            FROM {c.Q(TestEvents)} AS t{seen}
             """;
     }
 
@@ -210,6 +213,14 @@ public sealed class EvaluationStage : StepStage
             (SELECT count(*) FROM {c.Q(TestEvents)}) AS test_pairs,
             (SELECT count(DISTINCT user_id) FROM {c.Q(TestEvents)}) AS test_users_all,
             (SELECT count(DISTINCT user_id) FROM {c.Q(Relevant)}) AS test_users,
+            (
+                SELECT
+                    count(DISTINCT r.user_id)
+                FROM {c.Q(Relevant)} AS r
+                LEFT JOIN {c.Q(scope["affinity"])} AS a
+                    ON a.user_id = r.user_id
+                WHERE a.user_id IS NULL
+            ) AS cold_test_users,
             (SELECT count(*) FROM {c.Q(Relevant)}) AS relevant_pairs,
             (SELECT count(*) FROM {c.Q(scope["item_popularity"])}) AS catalogue_items
         """;
@@ -223,7 +234,10 @@ public sealed class EvaluationStage : StepStage
         var ln2 = d.Literal(Math.Log(2));
         var zero = d.Literal(0.0);
         var positions = string.Join(", ", Enumerable.Range(1, k).Select(i => $"({i.ToString(CultureInfo.InvariantCulture)})"));
-        var lists = string.Join("\n    UNION ALL\n", Variants(c).Select(v => $"""
+        // Users without training history have no row in the recommendation tables; each list with back-fill gives them
+        // the back-fill list (cold_lists), as the job would.
+        var lists = string.Join("\n    UNION ALL\n", Variants(c).SelectMany(v => (IEnumerable<string>)[
+            $"""
                 SELECT
                         {d.Literal(v.Name)} AS source,
                         user_id,
@@ -231,10 +245,20 @@ public sealed class EvaluationStage : StepStage
                         item_id
                     FROM {c.Q(new RecommendationsStage(scope, v).Name)}
                     WHERE {c.Q("rank")} <= {kLiteral}
-                """));
+                """,
+            .. v.Backfill ? [$"""
+                SELECT
+                        {d.Literal(v.Name)} AS source,
+                        user_id,
+                        list_rank,
+                        item_id
+                    FROM cold_lists
+                """] : Array.Empty<string>(),
+        ]));
         var sources = string.Join("\n    UNION ALL\n    ", Variants(c).Select(v => $"SELECT {d.Literal(v.Name)} AS source"));
         return $"""
-            -- {Metrics}: one row per recommender source, metrics at K = {k} averaged over test users (users with a row in {Relevant}).
+            -- {Metrics}: one row per recommender source, metrics at K = {k} averaged over test users (users with a row in {Relevant});
+            -- users without training history (cold_users) are scored on the popularity back-fill list, in each list that back-fills.
             -- precision = hits / K; recall = hits / |relevant|; nDCG = DCG / ideal DCG with gain 1 / log2(rank + 1);
             -- AP = sum over hits of precision@rank / min(K, |relevant|); hit rate = share of users with a hit;
             -- coverage = distinct recommended items / items in the train catalogue; mean popularity = mean train users per item.
@@ -250,6 +274,34 @@ public sealed class EvaluationStage : StepStage
                 SELECT
                     ideal_rank
                 FROM (VALUES {positions}) AS p(ideal_rank)
+            ),
+            cold_users AS (
+                SELECT
+                    r.user_id
+                FROM relevant_counts AS r
+                LEFT JOIN (
+                    SELECT DISTINCT
+                        user_id
+                    FROM {c.Q(scope["affinity"])}
+                ) AS known
+                    ON known.user_id = r.user_id
+                WHERE known.user_id IS NULL
+            ),
+            popular AS (
+                SELECT
+                    item_id,
+                    row_number() OVER (ORDER BY {RecommendationsStage.BackfillOrder}) AS list_rank
+                FROM {c.Q(scope["item_popularity"])}
+                WHERE popularity > {zero}
+            ),
+            cold_lists AS (
+                SELECT
+                    u.user_id,
+                    p.list_rank,
+                    p.item_id
+                FROM cold_users AS u
+                JOIN popular AS p
+                    ON p.list_rank <= {kLiteral}
             ),
             ideal AS (
                 SELECT

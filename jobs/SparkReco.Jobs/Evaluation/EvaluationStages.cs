@@ -29,6 +29,7 @@ public static class EvaluationStages
             new CfAffinityStage(TableScope.Train),
             new ItemPopularityStage(TableScope.Train),
             new ItemSimilarityStage(TableScope.Train),
+            new EaseStage(TableScope.Train),
             new UserNeighborsStage(TableScope.Train),
             new ItemBasedScoresStage(TableScope.Train),
             new UserBasedScoresStage(TableScope.Train),
@@ -37,6 +38,13 @@ public static class EvaluationStages
         new RelevantStage(),
         new EvaluationStage(),
     ];
+
+    /// <summary>
+    /// Whether <paramref name="source"/> is evaluated: the item and user sources only when the blend uses them (a source with
+    /// weight 0 is not computed, in the train model either); popularity and the configured blend always.
+    /// </summary>
+    public static bool Evaluates(StageContext c, string source) =>
+        source is not ("item" or "user") || c.Settings.Recommend.Blends(source);
 
     /// <summary>The variants evaluated: popularity only, item only, user only, and the configured blend; lists of K.</summary>
     public static RecommendVariant Variant(StageContext c, string source)
@@ -111,7 +119,7 @@ public sealed class TestEventsStage : StepStage
 public sealed class RelevantStage : SqlStage
 {
     public override string Name => EvaluationStage.Relevant;
-    public override string Description => "one row per held-out (user_id, item_id) of a user known to the train model";
+    public override string Description => "one row per held-out (user_id, item_id) of every test user, with or without training history";
     public override IReadOnlyList<string> Inputs => [EvaluationStage.TestEvents, TableScope.Train["affinity"]];
     public override bool IsEnabled(StageContext context) => EvaluationStages.Runs(context);
     public override string DisabledReason(StageContext context) => EvaluationStages.WhyNot(context);
@@ -141,9 +149,14 @@ public sealed class TrainModelStage : IStage
     public IReadOnlyList<string> Inputs => _inner.Inputs;
     public bool IsOutput => false;
     public IReadOnlyList<string> OutputOrder => [];
-    public bool IsEnabled(StageContext context) => EvaluationStages.Runs(context) && Inner(context).IsEnabled(EvaluationStages.ModelContext(context));
+    public bool IsEnabled(StageContext context) =>
+        EvaluationStages.Runs(context) && (_source is null || EvaluationStages.Evaluates(context, _source)) && Inner(context).IsEnabled(EvaluationStages.ModelContext(context));
     public string DisabledReason(StageContext context) =>
-        EvaluationStages.Runs(context) ? Inner(context).DisabledReason(EvaluationStages.ModelContext(context)) : EvaluationStages.WhyNot(context);
+        !EvaluationStages.Runs(context) ? EvaluationStages.WhyNot(context)
+        : _source is not null && !EvaluationStages.Evaluates(context, _source)
+        ? $"Recommend:{(_source == "item" ? "Item" : "User")}Weight=0: the {_source}-based source is not computed, so not evaluated"
+        : Inner(context).DisabledReason(EvaluationStages.ModelContext(context));
+    public bool Reads(string input, StageContext context) => Inner(context).Reads(input, EvaluationStages.ModelContext(context));
 
     public IEnumerable<string> RenderSql(StageContext context) => Inner(context).RenderSql(EvaluationStages.ModelContext(context));
 

@@ -125,7 +125,7 @@ public sealed class RecommendationSection : IReportSection
             Html.BarChart($"{Header(column.Name, k)} by source", present.Select(source => (source, Figure(source, column.Value))).ToList(), v => v.ToString("0.0000", CultureInfo.InvariantCulture))));
         var history = present.Count > 0 ? Figure(present[0], m => m.HistoryMeanPopularity) : 0;
         return Html.Part("Offline evaluation: raw figures",
-            Html.Paragraph($"{evaluation.TestUsers} test users, {evaluation.RelevantPairs} held-out items. Means over test users; MAP divides by min(K, held-out items); " +
+            Html.Paragraph($"{evaluation.TestUsers} test users ({evaluation.ColdTestUsers} without training history, scored on the popularity back-fill), {evaluation.RelevantPairs} held-out items. Means over test users; MAP divides by min(K, held-out items); " +
                 $"coverage = distinct recommended items / train catalogue; popularity = train users per item (the test users' own train items: {Html.Format(history)}).") +
             charts +
             Html.BarChart("mean popularity of recommended items (train users per item)",

@@ -77,7 +77,7 @@ public static class EvaluateCommand
         ArgumentNullException.ThrowIfNull(splitFact);
         var k = evaluation.K;
         var text = new System.Text.StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Evaluation at K = {k} ({splitFact.Description}): {evaluation.TestUsers} test users, {evaluation.RelevantPairs} held-out items, {evaluation.CatalogueItems} train items");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Evaluation at K = {k} ({splitFact.Description}): {evaluation.TestUsers} test users ({evaluation.ColdTestUsers} without training history, scored on the back-fill list), {evaluation.RelevantPairs} held-out items, {evaluation.CatalogueItems} train items");
         text.Append(CultureInfo.InvariantCulture, $"{"source",-9}");
         foreach (var (name, _) in RecommendationSection.Columns) text.Append(CultureInfo.InvariantCulture, $" {name.Replace("_at_k", $"@{k}", StringComparison.Ordinal),14}");
         text.AppendLine();

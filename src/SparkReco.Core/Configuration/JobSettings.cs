@@ -16,6 +16,7 @@ public sealed record JobSettings(
     CleanSettings Clean,
     AffinitySettings Affinity,
     SimilaritySettings Similarity,
+    EaseSettings Ease,
     NeighborSettings Neighbors,
     RecommendSettings Recommend,
     EvaluationSettings Evaluation,
@@ -48,6 +49,7 @@ public sealed record JobSettings(
         var clean = CleanSettings.Read(r);
         var affinity = AffinitySettings.Read(r);
         var similarity = SimilaritySettings.Read(r);
+        var ease = EaseSettings.Read(r);
         var neighbors = NeighborSettings.Read(r);
         var recommend = RecommendSettings.Read(r);
         var evaluation = EvaluationSettings.Read(r);
@@ -58,7 +60,7 @@ public sealed record JobSettings(
         var scores = ScoreSettings.Read(r);
         var privacy = PrivacySettings.Read(r);
         output = output.ForAsOf(affinity.AsOf, r);
-        return new JobSettings(input, output, engine, clean, affinity, similarity, neighbors, recommend, evaluation, features, segments, scores, privacy);
+        return new JobSettings(input, output, engine, clean, affinity, similarity, ease, neighbors, recommend, evaluation, features, segments, scores, privacy);
     }
 
     /// <summary>SHA-256 of the effective settings, so a manifest says exactly which configuration made it.</summary>

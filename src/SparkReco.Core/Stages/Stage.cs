@@ -35,6 +35,13 @@ public interface IStage
     string DisabledReason(StageContext context) => "turned off by its settings";
 
     /// <summary>
+    /// Whether the stage reads <paramref name="input"/> (one of <see cref="Inputs"/>) with these settings. An input it does not
+    /// read may be a stage that does not run (e.g. the scores of a recommender source whose blend weight is 0) without
+    /// disabling this one; <see cref="Inputs"/> still lists it, so the stage waits for it whenever it does run.
+    /// </summary>
+    bool Reads(string input, StageContext context) => true;
+
+    /// <summary>
     /// Whether the stage runs an in-process kernel on <paramref name="engine"/>: it uses every core and holds large arrays,
     /// so the runner never runs two such stages at the same time (overlap pays beside SQL and model fits, not beside another kernel).
     /// </summary>
@@ -69,6 +76,7 @@ public abstract class SqlStage : IStage
     public virtual IReadOnlyList<string> OutputOrder => [];
     public virtual bool IsEnabled(StageContext context) => true;
     public virtual string DisabledReason(StageContext context) => "turned off by its settings";
+    public virtual bool Reads(string input, StageContext context) => true;
     public virtual IReadOnlyList<string> UserIdColumns => [];
     public virtual IReadOnlyList<UserIdMention> UserIdMentions => [];
 

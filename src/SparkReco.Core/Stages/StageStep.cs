@@ -46,6 +46,18 @@ public sealed class QueryStep(string sql, Action<IReadOnlyList<IReadOnlyDictiona
     public override IEnumerable<string> Render(ISqlDialect dialect) => [sql];
 }
 
+/// <summary>
+/// A model's input pulled to the driver as typed columns (<see cref="IEngine.ReadColumnsAsync"/>), for results too large for
+/// <see cref="QueryStep"/>'s rows (e.g. EASE's co-occurrence matrix); <paramref name="onColumns"/> gets them at run time only.
+/// </summary>
+public sealed class ReadStep(string sql, Action<ColumnTable> onColumns) : StageStep
+{
+    public string Sql => sql;
+    public Action<ColumnTable> OnColumns => onColumns;
+
+    public override IEnumerable<string> Render(ISqlDialect dialect) => [sql];
+}
+
 /// <summary>Work on the driver with no SQL, such as fitting a model on a pulled sample; <c>plan</c> prints <paramref name="what"/> as a note.</summary>
 public sealed class DriverStep(string what, Action run) : StageStep
 {

@@ -22,6 +22,7 @@ public abstract class StepStage : IStage
     public virtual IReadOnlyList<string> OutputOrder => [];
     public virtual bool IsEnabled(StageContext context) => true;
     public virtual string DisabledReason(StageContext context) => "turned off by its settings";
+    public virtual bool Reads(string input, StageContext context) => true;
     public virtual IReadOnlyList<string> UserIdColumns => [];
     public virtual IReadOnlyList<UserIdMention> UserIdMentions => [];
 
@@ -84,6 +85,9 @@ public static class StepWalker
                     break;
                 case QueryStep q:
                     q.OnRows(await engine.QueryAsync(q.Sql, ct));
+                    break;
+                case ReadStep read:
+                    read.OnColumns(await engine.ReadColumnsAsync(read.Sql, ct));
                     break;
                 case DriverStep d:
                     d.Run();

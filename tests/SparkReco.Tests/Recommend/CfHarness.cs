@@ -53,13 +53,14 @@ public sealed class CfHarness : IAsyncDisposable
         await Engine.CreateTableAsync(table, values, CancellationToken.None);
     }
 
-    /// <summary>The CF stages from affinity to recommendations, in DAG order.</summary>
+    /// <summary>The CF stages from affinity to recommendations, in DAG order (EASE's too: cheap at these sizes, and it runs whatever Recommend:ItemModel says).</summary>
     public static IReadOnlyList<IStage> CfStages(TableScope? scope = null) =>
     [
         new CfAffinityStage(scope),
         new ItemPopularityStage(scope),
         new ItemSimilarityStage(scope),
         PublishedIdsStage.ItemSimilarity(scope),
+        new EaseStage(scope),
         new UserNeighborsStage(scope),
         PublishedIdsStage.UserNeighbors(scope),
         new ItemBasedScoresStage(scope),

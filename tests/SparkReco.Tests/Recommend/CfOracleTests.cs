@@ -61,6 +61,7 @@ public sealed class CfOracleTests
             ["Neighbors:MaxItemsPerNeighbor"] = random.Next(0, 4).ToString(CultureInfo.InvariantCulture),
             ["Similarity:Rp3Alpha"] = random.Next(2) == 0 ? "1" : "0.5",
             ["Similarity:Rp3Beta"] = random.Next(2) == 0 ? "0.5" : "0",
+            ["Similarity:Shrinkage"] = new[] { "0", "1", "20" }[random.Next(3)],
             // Every test of the SQL definition runs it as SQL; KernelEquivalenceTests compare the kernels with it.
             ["Engine:Kernels"] = "off",
         };
@@ -77,7 +78,7 @@ public sealed class CfOracleTests
         var s = h.Settings;
 
         // item_similarity
-        var expectedSimilarity = CfReference.ItemSimilarity(affinity, measure, s.Similarity.MaxItemsPerUser, s.Similarity.MinSupport, s.Similarity.Rp3Alpha, s.Similarity.Rp3Beta);
+        var expectedSimilarity = CfReference.ItemSimilarity(affinity, measure, s.Similarity.MaxItemsPerUser, s.Similarity.MinSupport, s.Similarity.Rp3Alpha, s.Similarity.Rp3Beta, s.Similarity.Shrinkage);
         var similarity = await h.ReadAsync("item_similarity", "item_id, \"rank\"");
         AssertRanked(expectedSimilarity, similarity, "item_id", "similar_item_id", "similarity", "cooccurrence", s.Similarity.TopK, strict: measure == "cooccurrence");
         Assert.Equal(CfReference.PairsGenerated(affinity, s.Similarity.MaxItemsPerUser), (long)h.Context.Facts["item_similarity.pairs"]);

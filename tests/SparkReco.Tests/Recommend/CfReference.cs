@@ -38,8 +38,9 @@ public static class CfReference
 
     /// <summary>item → similar items with similarity and co-occurrence, full lists sorted (similarity desc, id asc).</summary>
     /// <remarks>rp3beta: walk(a, b) = Σ over users with both of |basket|^−α; similarity = walk · n_a^−α / n_b^β.</remarks>
+    /// <remarks>lift and inclusion are multiplied by the support factor c / (c + <paramref name="shrinkage"/>).</remarks>
     public static Dictionary<string, List<Scored>> ItemSimilarity(IReadOnlyList<AffinityRow> affinity, string measure, int cap, int minSupport,
-        double alpha = 1.0, double beta = 0.5)
+        double alpha = 1.0, double beta = 0.5, double shrinkage = 0)
     {
         var baskets = Baskets(affinity, cap);
         var usersOf = new Dictionary<string, int>(Ids);
@@ -66,9 +67,9 @@ public static class CfReference
             {
                 "cooccurrence" => c,
                 "jaccard" => c / (na + nb - c),                                    // |A ∩ B| / |A ∪ B|
-                "lift" => (c / total) / ((na / total) * (nb / total)),           // P(a, b) / (P(a) P(b))
+                "lift" => (c / total) / ((na / total) * (nb / total)) * (c / (c + shrinkage)),  // P(a, b) / (P(a) P(b)), shrunk
                 "cosine" => c / (Math.Sqrt(na) * Math.Sqrt(nb)),                   // binary vectors
-                "inclusion" => c / Math.Min(na, nb),
+                "inclusion" => c / Math.Min(na, nb) * (c / (c + shrinkage)),
                 "llr" => GSquared(c, na - c, nb - c, total - na - nb + c),
                 "rp3beta" => walk[(a, b)] / Math.Pow(na, alpha) / Math.Pow(nb, beta),   // item → user → item, popular targets penalised
                 _ => throw new ArgumentOutOfRangeException(nameof(measure)),

@@ -72,11 +72,10 @@ public sealed class EvaluationTests
         var cutoff = AsOf.AddDays(-7);
         const int K = 5;
 
-        // The hold-out, from the raw events: held-out pairs of users with training history, minus items they had in training.
+        // The hold-out, from the raw events: held-out pairs of every user, minus items the user had in training.
         var train = events.Where(e => e.Time < cutoff).ToList();
         var trainPairs = train.Select(e => (e.User, e.Item)).ToHashSet();
-        var trainUsers = train.Select(e => e.User).ToHashSet(StringComparer.Ordinal);
-        var expectedRelevant = events.Where(e => e.Time >= cutoff && trainUsers.Contains(e.User) && !trainPairs.Contains((e.User, e.Item)))
+        var expectedRelevant = events.Where(e => e.Time >= cutoff && !trainPairs.Contains((e.User, e.Item)))
             .Select(e => (e.User, e.Item)).ToHashSet();
         var relevantRows = await h.ReadAsync(EvaluationStage.Relevant, "user_id, item_id");
         var relevant = relevantRows.Select(r => (S(r["user_id"]), S(r["item_id"]))).ToHashSet();
@@ -87,6 +86,11 @@ public sealed class EvaluationTests
         Assert.Equal(train.Select(e => e.Item).Distinct().Count(), usersOfItem.Count);
         var relevantByUser = relevant.GroupBy(x => x.Item1).ToDictionary(g => g.Key, g => g.Select(x => x.Item2).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
         var historyPopularity = train.Select(e => (e.User, e.Item)).Distinct().Where(x => relevantByUser.ContainsKey(x.User)).Select(x => usersOfItem[x.Item]).Average();
+
+        // A user without training history is scored on the back-fill list: the top K train items by popularity (ties: lowest id).
+        var popularList = (await h.ReadAsync("eval_train_item_popularity", "item_id")).Where(r => D(r["popularity"]) > 0)
+            .OrderByDescending(r => D(r["popularity"])).ThenBy(r => S(r["item_id"]), StringComparer.Ordinal).Take(K).Select(r => S(r["item_id"])).ToList();
+        var trainUsers = train.Select(e => e.User).ToHashSet(StringComparer.Ordinal);
 
         var metrics = (await h.ReadAsync(EvaluationStage.Metrics, "source")).ToDictionary(r => S(r["source"]), StringComparer.Ordinal);
         Assert.Equal(EvaluationStage.Sources.Order(StringComparer.Ordinal), metrics.Keys.Order(StringComparer.Ordinal));
@@ -99,7 +103,7 @@ public sealed class EvaluationTests
             var popularity = new List<double>();
             foreach (var (user, held) in relevantByUser)
             {
-                var list = lists.GetValueOrDefault(user) ?? [];
+                var list = lists.GetValueOrDefault(user) ?? (trainUsers.Contains(user) ? [] : popularList);
                 recommended.UnionWith(list);
                 popularity.AddRange(list.Select(i => usersOfItem[i]));
                 double hit = 0, dcg = 0, precisionSum = 0;
@@ -132,7 +136,71 @@ public sealed class EvaluationTests
 
         var evaluation = h.Context.Results.Get<EvaluationMetrics>();
         Assert.Equal(relevant.Count, evaluation.RelevantPairs);
+        Assert.Equal(relevantByUser.Keys.Count(u => !trainUsers.Contains(u)), evaluation.ColdTestUsers);
         Assert.Equal(4, evaluation.Sources.Count);
+    }
+
+    [Fact]
+    public async Task A_test_user_without_training_history_counts_with_the_back_fill_list()
+    {
+        var old = AsOf.AddDays(-20);
+        var recent = AsOf.AddDays(-1);
+        Event E(string user, string item, DateTime time) => new(user, item, "view", time);
+        // Train: i1 has three users, i2 and i3 one each (equal popularity, so i2 ranks first by id).
+        // Test: u1 (known) engages with i3; u9 (no training history) with i1 and i4.
+        var events = new List<Event>
+        {
+            E("u1", "i1", old), E("u1", "i2", old), E("u2", "i1", old), E("u2", "i3", old), E("u3", "i1", old),
+            E("u1", "i3", recent), E("u9", "i1", recent), E("u9", "i4", recent),
+        };
+        await using var h = await RunEvaluationAsync(events);
+
+        var evaluation = h.Context.Results.Get<EvaluationMetrics>();
+        Assert.Equal(2, evaluation.TestUsers);
+        Assert.Equal(1, evaluation.ColdTestUsers);
+        Assert.Equal(3, evaluation.RelevantPairs);
+        // popular: u1 gets [i3] (i1, i2 seen): a hit at rank 1, nDCG 1. u9 gets [i1, i2, i3]: a hit at rank 1 of two held-out
+        // items, nDCG 1 / (1 + 1/log2 3). Leaving u9 out, as the evaluation used to, would report 1.
+        var popular = evaluation.Sources["popular"];
+        Assert.Equal(2, popular.Users);
+        Assert.Equal((1 + 1 / (1 + 1 / Math.Log2(3))) / 2, popular.NdcgAtK!.Value, 12);
+        Assert.Equal(1.0, popular.HitRateAtK!.Value, 12);
+        Assert.Equal((1 + 0.5) / 2, popular.RecallAtK!.Value, 12);
+        Assert.All(evaluation.Sources.Values, source => Assert.Equal(2, source.Users));
+    }
+
+    [Theory]
+    [InlineData("Recommend:UserWeight", "off")]
+    [InlineData("Recommend:UserWeight", "auto")]
+    [InlineData("Recommend:ItemWeight", "auto")]
+    public async Task A_source_with_weight_0_is_not_computed_and_the_blend_is_unchanged(string weight, string kernels)
+    {
+        var events = RandomEvents(8);
+        var settings = new Dictionary<string, string?>(Settings) { [weight] = "0", ["Engine:Kernels"] = kernels };
+        var (off, on) = weight == "Recommend:UserWeight" ? ("user", "item") : ("item", "user");
+
+        // Every stage as before: the source with weight 0 computed anyway, and its list evaluated.
+        await using var all = await RunEvaluationAsync(events, settings);
+        // The stages the plan keeps.
+        await using var h = await OpenAsync([], settings);
+        await CreateCleanEventsAsync(h, events);
+        IStage[] stages = [new AffinityStage(), .. CfStages(), .. EvaluationStages.All()];
+        // (EASE's stages are off too: Recommend:ItemModel is similarity.)
+        var skipped = stages.Where(s => !s.IsEnabled(h.Context) && !s.Name.Contains("ease", StringComparison.Ordinal)).ToList();
+        Assert.Equal([$"rec_{off}_scores", $"eval_train_rec_{off}_scores", $"eval_recommendations_{off}"], skipped.Select(s => s.Name));
+        Assert.All(skipped, s => Assert.StartsWith($"{weight}=0", s.DisabledReason(h.Context), StringComparison.Ordinal));
+        await h.RunAsync(stages.Where(s => s.IsEnabled(h.Context)));
+
+        Assert.Empty(await h.Engine.QueryAsync($"SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%rec_{off}_scores'", CancellationToken.None));
+        foreach (var table in new[] { "recommendations", "eval_recommendations_blend", $"eval_recommendations_{on}", "eval_recommendations_popular" })
+            Assert.Equal(await all.ReadAsync(table, "user_id, \"rank\""), await h.ReadAsync(table, "user_id, \"rank\""));
+        var sources = await h.ReadAsync("recommendations", "user_id, \"rank\"");
+        Assert.Contains(sources, r => S(r["source"]) == on);
+        Assert.DoesNotContain(sources, r => S(r["source"]) == off || S(r["source"]) == "blend");
+
+        var metrics = h.Context.Results.Get<EvaluationMetrics>();
+        Assert.Equal(new[] { "blend", on, "popular" }.Order(StringComparer.Ordinal), metrics.Sources.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(all.Context.Results.Get<EvaluationMetrics>().Sources["blend"], metrics.Sources["blend"]);
     }
 
     [Fact]

@@ -10,7 +10,8 @@ public sealed class SimilarityExampleTests
         baskets.SelectMany(b => b.Items.Select(i => new AffinityRow(b.User, i, 1, AsOf))).ToList();
 
     /// <summary>The similarities by the stage SQL; the kernel must give exactly the same.</summary>
-    private static async Task<Dictionary<string, double>> SimilarityAsync(List<AffinityRow> rows, string measure)
+    /// <param name="shrinkage">Similarity:Shrinkage; 0 (the raw measure) for the hand-computed tables.</param>
+    private static async Task<Dictionary<string, double>> SimilarityAsync(List<AffinityRow> rows, string measure, string shrinkage = "0")
     {
         var results = new List<Dictionary<string, double>>();
         foreach (var kernels in new[] { "off", "auto" })
@@ -19,6 +20,7 @@ public sealed class SimilarityExampleTests
             {
                 ["Similarity:Measure"] = measure,
                 ["Similarity:MinSupport"] = "1",
+                ["Similarity:Shrinkage"] = shrinkage,
                 ["Engine:Kernels"] = kernels,
             });
             await h.RunAsync(CfStages().Take(4));
@@ -72,6 +74,30 @@ public sealed class SimilarityExampleTests
         Assert.Equal(2.0, (await SimilarityAsync(Table1(), "cooccurrence"))["B->A"], 12);
     }
 
+    [Fact]
+    public async Task Shrinkage_multiplies_lift_and_inclusion_by_the_support_factor_and_leaves_the_others_alone()
+    {
+        // Table 1 with λ = 2: c / (c + λ) = 2 / 4.
+        Assert.Equal(4.0 / 3 * 0.5, (await SimilarityAsync(Table1(), "lift", "2"))["A->B"], 12);
+        Assert.Equal(2.0 / 3 * 0.5, (await SimilarityAsync(Table1(), "inclusion", "2"))["A->B"], 12);
+        Assert.Equal(0.5, (await SimilarityAsync(Table1(), "jaccard", "2"))["A->B"], 12);
+        Assert.Equal(2.0 / 3, (await SimilarityAsync(Table1(), "cosine", "2"))["A->B"], 12);
+    }
+
+    [Fact]
+    public async Task With_shrinkage_a_well_supported_pair_ranks_above_a_pair_of_rare_items()
+    {
+        // A and B: 10 users each, 8 share both. R: 2 users, both also have A.
+        // inclusion(A→R) = 2 / min(10, 2) = 1 beats inclusion(A→B) = 8 / 10; with λ = 10: 1·2/12 = 0.167 < 0.8·8/18 = 0.356.
+        var baskets = Enumerable.Range(0, 8).Select(u => ($"s{u}", new[] { "A", "B" }))
+            .Concat([("a1", ["A", "R"]), ("a2", ["A", "R"]), ("b1", ["B"]), ("b2", ["B"])]).ToArray();
+        var raw = await SimilarityAsync(Baskets(baskets), "inclusion");
+        Assert.True(raw["A->R"] > raw["A->B"]);
+        var shrunk = await SimilarityAsync(Baskets(baskets), "inclusion", "10");
+        Assert.Equal(0.8 * 8 / 18, shrunk["A->B"], 12);
+        Assert.Equal(2.0 / 12, shrunk["A->R"], 12);
+    }
+
     [Theory]
     [InlineData("off")]
     [InlineData("auto")]
@@ -112,6 +138,7 @@ public sealed class SimilarityExampleTests
     [InlineData("Similarity:MaxItemsPerUser", "1", "Similarity:MaxItemsPerUser")]
     [InlineData("Similarity:TopK", "0", "Similarity:TopK")]
     [InlineData("Neighbors:MinOverlap", "-1", "Neighbors:MinOverlap")]
+    [InlineData("Similarity:Shrinkage", "-1", "Similarity:Shrinkage")]
     [InlineData("Recommend:TopN", "abc", "a whole number between 1 and 1000")]
     [InlineData("Recommend:ItemWeight", "-0.5", "Recommend:ItemWeight")]
     [InlineData("Recommend:PopularityPenalty", "9", "a number between 0 and 4")]

@@ -24,6 +24,8 @@ public sealed class SkippedStagesTests
         { true, "Recommend:Enabled", "false" },
         { false, "Segments:Enabled", "false" },
         { true, "Scores:Enabled", "false" },
+        { true, "Recommend:UserWeight", "0" },
+        { false, "Recommend:ItemWeight", "0" },
     };
 
     [Theory]
@@ -55,5 +57,16 @@ public sealed class SkippedStagesTests
         var noSegments = plan.Skipped(Context(hasItems: false, ("Segments:Enabled", "false"))).ToDictionary(s => s.Stage, s => s.Reason);
         Assert.Equal("Segments:Enabled=false", noSegments["segments"]);
         Assert.Contains("user_scores does not run", noSegments["user_features"], StringComparison.Ordinal);
+
+        // A source whose blend weight is 0 is not computed, in the job or its evaluation; the blend and the published similarity tables still run.
+        var itemOnly = Context(hasItems: true, ("Recommend:UserWeight", "0"), ("Evaluation:Mode", "temporal"));
+        var noUserSource = plan.Skipped(itemOnly).ToDictionary(s => s.Stage, s => s.Reason);
+        Assert.Equal(["eval_recommendations_user", "eval_train_rec_user_scores", "rec_user_scores"], noUserSource.Keys.Where(k => k.Contains("user", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.StartsWith("Recommend:UserWeight=0", noUserSource["rec_user_scores"], StringComparison.Ordinal);
+        Assert.StartsWith("Recommend:UserWeight=0", noUserSource["eval_recommendations_user"], StringComparison.Ordinal);
+        var running = plan.Enabled(itemOnly).Select(s => s.Name).ToList();
+        Assert.Contains("recommendations", running);
+        Assert.Contains("user_neighbors", running);
+        Assert.Contains("eval_metrics", running);
     }
 }

@@ -23,10 +23,11 @@ public sealed class PlanEqualsRunTests : IDisposable
     private readonly TempDirectory _dir = new();
 
     [Theory]
-    [InlineData("temporal")]
-    [InlineData("random")]
-    [InlineData("files")]
-    public async Task Statements_of_a_run_are_the_statements_plan_prints(string evaluationMode)
+    [InlineData("temporal", "similarity")]
+    [InlineData("random", "similarity")]
+    [InlineData("files", "similarity")]
+    [InlineData("temporal", "ease")]
+    public async Task Statements_of_a_run_are_the_statements_plan_prints(string evaluationMode, string itemModel)
     {
         await SyntheticGenerator.GenerateAsync(
             new GeneratorOptions(_dir.Path, Events: 3_000, Users: 80, Items: 40, Communities: 4, Categories: 6, Seed: 42, Days: 28, Bots: 1),
@@ -43,6 +44,7 @@ public sealed class PlanEqualsRunTests : IDisposable
             ["Engine:Kernels"] = "off",
             ["Features:MaxCategories"] = "2",
             ["Evaluation:Mode"] = evaluationMode,
+            ["Recommend:ItemModel"] = itemModel,
             // files mode reads held-out events from a file of its own; any events under the contract will do.
             ["Evaluation:TestEvents"] = evaluationMode == "files" ? _dir.Combine("events") : null,
         });

@@ -88,6 +88,23 @@ public sealed partial class SparkPlanTests(PlanFixture plans) : IClassFixture<Pl
         Assert.Contains("FROM `events_source_files`", plans.Spark);
     }
 
+    [Fact]
+    public async Task Ease_plan_shows_the_driver_made_weights_and_stays_spark_sql()
+    {
+        var plan = await plans.RenderAsync("spark", ("Recommend:ItemModel", "ease"));
+        Assert.Contains("-- register driver-made table cf_ease_weights (item_ix INT, similar_ix INT, similarity DOUBLE, cooccurrence BIGINT, rank BIGINT) as rows", plan, StringComparison.Ordinal);
+        Assert.Contains("JOIN `cf_item_ease` AS s", plan, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(PlanFixture.SourceDirectory(), "functions-3.5.json")));
+        var known = json.RootElement.GetProperty("builtin").EnumerateArray().Select(e => e.GetString()!).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var ease = PlanFixture.Sections(plan).Where(s => s.Stage.Contains("cf_item_ease", StringComparison.Ordinal)).SelectMany(s => s.Statements).ToList();
+        Assert.NotEmpty(ease);
+        Assert.All(ease, statement =>
+        {
+            Assert.DoesNotContain(FunctionCalls(statement), f => !known.Contains(f));
+            Assert.DoesNotContain("\"", Code(statement), StringComparison.Ordinal);
+        });
+    }
+
     private void AssertFunctionsKnown(string file)
     {
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(PlanFixture.SourceDirectory(), file)));

@@ -6,7 +6,7 @@ namespace SparkReco.Jobs.Stages.Recommend;
 
 /// <summary>
 /// rec_item_scores: item-based (SAR) candidates, score(u, i) = Σ_j a(u, j) · s(j, i) over the user's items j and the
-/// items i in j's top-K similar items; reason_ix is the j with the largest term (ties: lowest id). Cut to the best N′
+/// items i in j's top-K similar items (s: cf_item_similarity, or EASE's cf_item_ease with Recommend:ItemModel=ease); reason_ix is the j with the largest term (ties: lowest id). Cut to the best N′
 /// per user as <see cref="CandidateCut"/> says. The embedded engine computes the same rows with <see cref="ScoreKernel.ItemBased"/>.
 /// </summary>
 public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableStage
@@ -15,8 +15,17 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
 
     public override string Name => _scope["rec_item_scores"];
     public override string Description => "one row per (user, candidate item), the best N′ per user: item-based score Σ_j affinity(u, j)·similarity(j, i), with the top contributing item";
-    public override IReadOnlyList<string> Inputs => [_scope["cf_affinity"], _scope["cf_item_similarity"], _scope["item_popularity"]];
+    public override IReadOnlyList<string> Inputs => [_scope["cf_affinity"], _scope["cf_item_similarity"], _scope["cf_item_ease"], _scope["item_popularity"]];
+
+    /// <summary>The item–item weights scored with: item_similarity's, or EASE's with Recommend:ItemModel=ease (same columns).</summary>
+    private string Weights(StageContext c) => _scope[c.Settings.Recommend.UsesEase ? "cf_item_ease" : "cf_item_similarity"];
+
+    public override bool Reads(string input, StageContext context) =>
+        (input != _scope["cf_item_similarity"] && input != _scope["cf_item_ease"]) || input == Weights(context);
     protected override bool HasKernel => true;
+    public override bool IsEnabled(StageContext context) => base.IsEnabled(context) && context.Settings.Recommend.Blends("item");
+    public override string DisabledReason(StageContext context) =>
+        base.IsEnabled(context) ? "Recommend:ItemWeight=0: the blend does not use item-based scores" : base.DisabledReason(context);
 
     public override WorkEstimate Estimate(StageContext c) => new(
         "item-based contributions",
@@ -29,7 +38,7 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
             SELECT
                 item_ix,
                 count(*) AS similar_items
-            FROM {c.Q(_scope["cf_item_similarity"])}
+            FROM {c.Q(Weights(c))}
             GROUP BY
                 item_ix
         ) AS s
@@ -50,7 +59,7 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
                     a.item_ix AS because_ix,
                     a.affinity * s.similarity AS contribution
                 FROM {c.Q(_scope["cf_affinity"])} AS a
-                JOIN {c.Q(_scope["cf_item_similarity"])} AS s
+                JOIN {c.Q(Weights(c))} AS s
                     ON s.item_ix = a.item_ix
             ),
             sums AS (
@@ -72,7 +81,7 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
     {
         var affinity = (await CfKernels.AffinityAsync(engine, c, _scope, ct)).Matrix;
         var items = affinity.ColumnCount;
-        var similarity = (await CfKernels.RankedAsync(engine, c, _scope["cf_item_similarity"], ("item_ix", "similar_ix", "similarity", "cooccurrence"), items, items, ct)).Matrix;
+        var similarity = (await CfKernels.RankedAsync(engine, c, Weights(c), ("item_ix", "similar_ix", "similarity", "cooccurrence"), items, items, ct)).Matrix;
         var options = await CandidateCut.OptionsAsync(engine, c, _scope, items, ct);
         return await CandidateCut.WriteAsync(engine, c, Name, ScoreKernel.ItemBased(affinity, similarity, options, c.Settings.Engine.Threads), affinity.Rows, items, ct);
     }

@@ -85,7 +85,7 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
     {
         var affinity = await CfKernels.AffinityAsync(engine, c, _scope, ct);
         var s = c.Settings.Similarity;
-        var kernel = new ItemSimilarityKernel(affinity.Matrix, affinity.LastSeconds, new ItemSimilarityOptions(s.Measure, s.MaxItemsPerUser, s.MinSupport, s.TopK, s.Rp3Alpha, s.Rp3Beta));
+        var kernel = new ItemSimilarityKernel(affinity.Matrix, affinity.LastSeconds, new ItemSimilarityOptions(s.Measure, s.MaxItemsPerUser, s.MinSupport, s.TopK, s.Rp3Alpha, s.Rp3Beta, s.Shrinkage));
         var items = affinity.Matrix.ColumnCount;
         var rows = await CfKernels.WriteAndKeepAsync(engine, c, Name, ("item_ix", "similar_ix", "similarity", "cooccurrence"), extraIsId: false,
             kernel.Run(c.Settings.Engine.Threads), items, items, s.TopK, keepExtras: false, ct);
@@ -97,7 +97,8 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
         return rows;
     }
 
-    private string RenderBaskets(StageContext c) =>
+    /// <summary>The capped baskets' SELECT (also the rows of EASE's XᵀX, <see cref="EaseStage"/>).</summary>
+    internal string RenderBaskets(StageContext c) =>
         $"""
         -- {Baskets}: one row per (user_ix, item_ix) the user engaged with (binarised), at most
         -- {c.Settings.Similarity.MaxItemsPerUser} items per user: the most recent, then the highest affinity, then the lowest item id.
@@ -239,15 +240,19 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
         {
             "cooccurrence" => D("cooccurrence"),
             "jaccard" => $"{D("cooccurrence")} / {D("n_a + n_b - cooccurrence")}",
-            "lift" => $"{D("cooccurrence * n_total")} / {D("n_a * n_b")}",
+            "lift" => $"{D("cooccurrence * n_total")} / {D("n_a * n_b")} * {Shrink(c)}",
             "cosine" => $"{D("cooccurrence")} / sqrt({D("n_a * n_b")})",
-            "inclusion" => $"{D("cooccurrence")} / {D("least(n_a, n_b)")}",
+            "inclusion" => $"{D("cooccurrence")} / {D("least(n_a, n_b)")} * {Shrink(c)}",
             "llr" => Llr(c),
             SimilarityMeasure.Rp3Beta =>
                 $"walk_weight * pow({D("n_a")}, {c.Dialect.Literal(-c.Settings.Similarity.Rp3Alpha)}) / pow({D("n_b")}, {c.Dialect.Literal(c.Settings.Similarity.Rp3Beta)})",
             _ => throw new ArgumentOutOfRangeException(nameof(measure), measure, "Unknown similarity measure."),
         };
     }
+
+    /// <summary>The support factor c / (c + λ) of lift and inclusion (<see cref="SimilarityMeasure.Shrink"/>, λ = Similarity:Shrinkage).</summary>
+    private static string Shrink(StageContext c) =>
+        $"(CAST(cooccurrence AS DOUBLE) / (CAST(cooccurrence AS DOUBLE) + {c.Dialect.Literal(c.Settings.Similarity.Shrinkage)}))";
 
     /// <summary>
     /// Dunning's log-likelihood ratio of the 2×2 table k11 = c, k12 = n_a − c, k21 = n_b − c, k22 = N − n_a − n_b + c:

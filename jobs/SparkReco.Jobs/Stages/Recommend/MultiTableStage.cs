@@ -26,6 +26,7 @@ public abstract class MultiTableStage : IStage
     public virtual IReadOnlyList<UserIdMention> UserIdMentions => [];
     public virtual bool IsEnabled(StageContext context) => context.Settings.Recommend.Enabled;
     public virtual string DisabledReason(StageContext context) => "Recommend:Enabled=false";
+    public virtual bool Reads(string input, StageContext context) => true;
 
     /// <summary>Prefix of the stage's facts (the published table's name, so reports find them whichever path ran).</summary>
     protected virtual string FactPrefix => Name;

@@ -42,6 +42,15 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
 
     protected override bool HasKernel => true;
 
+    /// <summary>A source's candidates are read only when the variant weighs it (so a source with weight 0 need not run).</summary>
+    public override bool Reads(string input, StageContext context) =>
+        input == _scope["rec_item_scores"] ? Variant(context).ItemWeight > 0
+        : input == _scope["rec_user_scores"] ? Variant(context).UserWeight > 0
+        : true;
+
+    /// <summary>The order of the popularity back-fill over item_popularity (also the list the evaluation gives users without history).</summary>
+    public const string BackfillOrder = "popularity DESC, item_ix ASC";
+
     public override IReadOnlyList<(string Table, string Select)> Steps(StageContext c) =>
     [
         (RankedName(c), RenderRanked(c)),
@@ -182,7 +191,7 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
                     SELECT
                         item_ix,
                         popularity / max(popularity) OVER () AS score,
-                        row_number() OVER (ORDER BY popularity DESC, item_ix ASC) AS popularity_rank
+                        row_number() OVER (ORDER BY {BackfillOrder}) AS popularity_rank
                     FROM {c.Q(_scope["item_popularity"])}
                     WHERE popularity > {zero}
                 )
@@ -337,7 +346,7 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
         var itemRows = v.ItemWeight > 0 ? await CfKernels.RankedAsync(engine, c, _scope["rec_item_scores"], CandidateCut.Columns, users, items, ct) : null;
         var userRows = v.UserWeight > 0 ? await CfKernels.RankedAsync(engine, c, _scope["rec_user_scores"], CandidateCut.Columns, users, items, ct) : null;
         var popularity = await engine.ReadColumnsAsync(
-            $"SELECT item_ix, popularity FROM {c.Q(_scope["item_popularity"])} WHERE popularity > {c.Dialect.Literal(0.0)} ORDER BY popularity DESC, item_ix ASC", ct);
+            $"SELECT item_ix, popularity FROM {c.Q(_scope["item_popularity"])} WHERE popularity > {c.Dialect.Literal(0.0)} ORDER BY {BackfillOrder}", ct);
         var popular = popularity.Ints("item_ix")[..popularity.RowCount];
         var scores = popularity.Reals("popularity")[..popularity.RowCount];
         if (scores.Length > 0)

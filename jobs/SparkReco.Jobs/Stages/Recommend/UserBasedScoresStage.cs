@@ -18,6 +18,9 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
     public override string Description => "one row per (user, candidate item), the best N′ per user: neighbour-weighted average of the neighbours' affinity, with the top contributing neighbour";
     public override IReadOnlyList<string> Inputs => [_scope["cf_affinity"], _scope["cf_user_neighbors"], _scope["item_popularity"]];
     protected override bool HasKernel => true;
+    public override bool IsEnabled(StageContext context) => base.IsEnabled(context) && context.Settings.Recommend.Blends("user");
+    public override string DisabledReason(StageContext context) =>
+        base.IsEnabled(context) ? "Recommend:UserWeight=0: the blend does not use user-based scores" : base.DisabledReason(context);
 
     /// <summary>Neighbors:MaxItemsPerNeighbor, or 0 for no cap.</summary>
     private static int Cap(StageContext c) => c.Settings.Neighbors.MaxItemsPerNeighbor;

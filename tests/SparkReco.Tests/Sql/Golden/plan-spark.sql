@@ -501,7 +501,7 @@ JOIN `cf_users` AS d1
 CACHE TABLE `user_neighbors` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
 
 -- ===== stage rec_item_scores: one row per (user, candidate item), the best N′ per user: item-based score Σ_j affinity(u, j)·similarity(j, i), with the top contributing item
--- reads: cf_affinity, cf_item_similarity, item_popularity
+-- reads: cf_affinity, cf_item_similarity, cf_item_ease, item_popularity
 -- rec_item_scores: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
 -- rec_item_scores work estimate: contributions affinity(u, j)·similarity(j, i), Σ over (u, j) of j's similar items.
@@ -1273,7 +1273,7 @@ FROM (
 ) AS item_user_counts;
 
 -- ===== stage eval_train_rec_item_scores: evaluation train model: one row per (user, candidate item), the best N′ per user: item-based score Σ_j affinity(u, j)·similarity(j, i), with the top contributing item
--- reads: eval_train_cf_affinity, eval_train_cf_item_similarity, eval_train_item_popularity
+-- reads: eval_train_cf_affinity, eval_train_cf_item_similarity, eval_train_cf_item_ease, eval_train_item_popularity
 -- eval_train_rec_item_scores: with Engine:Kernels=auto the embedded engine computes this table with a C# sparse top-K kernel
 -- (identical rows); the SQL below is the definition, and what other engines run.
 -- eval_train_rec_item_scores work estimate: contributions affinity(u, j)·similarity(j, i), Σ over (u, j) of j's similar items.
@@ -2123,21 +2123,15 @@ LEFT JOIN `eval_train_cf_users` AS reason_user
     ON reason_user.user_ix = r.reason_user_ix;
 CACHE TABLE `eval_recommendations_blend` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
 
--- ===== stage eval_relevant: one row per held-out (user_id, item_id) of a user known to the train model
+-- ===== stage eval_relevant: one row per held-out (user_id, item_id) of every test user, with or without training history
 -- reads: eval_test_events, eval_train_affinity
 CREATE OR REPLACE TEMPORARY VIEW `eval_relevant` AS
--- eval_relevant: one row per held-out (user_id, item_id) of a user known to the train model (eval_train_affinity),
--- leaving out items the user already had in training (seen items are never recommended).
+-- eval_relevant: one row per held-out (user_id, item_id), of every test user (those without training history included),
+-- leaving out items the user already had in training (eval_train_affinity; seen items are never recommended).
 SELECT
     t.user_id,
     t.item_id
 FROM `eval_test_events` AS t
-JOIN (
-    SELECT DISTINCT
-        user_id
-    FROM `eval_train_affinity`
-) AS known
-    ON known.user_id = t.user_id
 LEFT JOIN `eval_train_affinity` AS seen
     ON seen.user_id = t.user_id
     AND seen.item_id = t.item_id
@@ -2147,7 +2141,8 @@ CACHE TABLE `eval_relevant` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
 -- ===== stage eval_metrics: one row per recommender source: precision, recall, nDCG, MAP, hit rate at K, coverage and popularity bias
 -- reads: eval_relevant, eval_test_events, eval_train_clean_events, eval_train_affinity, eval_train_item_popularity, eval_recommendations_popular, eval_recommendations_item, eval_recommendations_user, eval_recommendations_blend
 CREATE OR REPLACE TEMPORARY VIEW `eval_metrics` AS
--- eval_metrics: one row per recommender source, metrics at K = 10 averaged over test users (users with a row in eval_relevant).
+-- eval_metrics: one row per recommender source, metrics at K = 10 averaged over test users (users with a row in eval_relevant);
+-- users without training history (cold_users) are scored on the popularity back-fill list, in each list that back-fills.
 -- precision = hits / K; recall = hits / |relevant|; nDCG = DCG / ideal DCG with gain 1 / log2(rank + 1);
 -- AP = sum over hits of precision@rank / min(K, |relevant|); hit rate = share of users with a hit;
 -- coverage = distinct recommended items / items in the train catalogue; mean popularity = mean train users per item.
@@ -2163,6 +2158,34 @@ positions AS (
     SELECT
         ideal_rank
     FROM (VALUES (1), (2), (3), (4), (5), (6), (7), (8), (9), (10)) AS p(ideal_rank)
+),
+cold_users AS (
+    SELECT
+        r.user_id
+    FROM relevant_counts AS r
+    LEFT JOIN (
+        SELECT DISTINCT
+            user_id
+        FROM `eval_train_affinity`
+    ) AS known
+        ON known.user_id = r.user_id
+    WHERE known.user_id IS NULL
+),
+popular AS (
+    SELECT
+        item_id,
+        row_number() OVER (ORDER BY popularity DESC, item_ix ASC) AS list_rank
+    FROM `eval_train_item_popularity`
+    WHERE popularity > CAST(0 AS DOUBLE)
+),
+cold_lists AS (
+    SELECT
+        u.user_id,
+        p.list_rank,
+        p.item_id
+    FROM cold_users AS u
+    JOIN popular AS p
+        ON p.list_rank <= 10
 ),
 ideal AS (
     SELECT
@@ -2184,12 +2207,26 @@ lists AS (
     WHERE `rank` <= 10
     UNION ALL
 SELECT
+        'popular' AS source,
+        user_id,
+        list_rank,
+        item_id
+    FROM cold_lists
+    UNION ALL
+SELECT
         'item' AS source,
         user_id,
         `rank` AS list_rank,
         item_id
     FROM `eval_recommendations_item`
     WHERE `rank` <= 10
+    UNION ALL
+SELECT
+        'item' AS source,
+        user_id,
+        list_rank,
+        item_id
+    FROM cold_lists
     UNION ALL
 SELECT
         'user' AS source,
@@ -2200,12 +2237,26 @@ SELECT
     WHERE `rank` <= 10
     UNION ALL
 SELECT
+        'user' AS source,
+        user_id,
+        list_rank,
+        item_id
+    FROM cold_lists
+    UNION ALL
+SELECT
         'blend' AS source,
         user_id,
         `rank` AS list_rank,
         item_id
     FROM `eval_recommendations_blend`
     WHERE `rank` <= 10
+    UNION ALL
+SELECT
+        'blend' AS source,
+        user_id,
+        list_rank,
+        item_id
+    FROM cold_lists
 ),
 judged AS (
     SELECT
@@ -2322,6 +2373,14 @@ SELECT
     (SELECT count(*) FROM `eval_test_events`) AS test_pairs,
     (SELECT count(DISTINCT user_id) FROM `eval_test_events`) AS test_users_all,
     (SELECT count(DISTINCT user_id) FROM `eval_relevant`) AS test_users,
+    (
+        SELECT
+            count(DISTINCT r.user_id)
+        FROM `eval_relevant` AS r
+        LEFT JOIN `eval_train_affinity` AS a
+            ON a.user_id = r.user_id
+        WHERE a.user_id IS NULL
+    ) AS cold_test_users,
     (SELECT count(*) FROM `eval_relevant`) AS relevant_pairs,
     (SELECT count(*) FROM `eval_train_item_popularity`) AS catalogue_items;
 SELECT * FROM `eval_metrics`;
@@ -3100,3 +3159,5 @@ FROM `user_scores`
 WHERE `rank` = 1
 GROUP BY CAST(floor(probability * CAST(10 AS DOUBLE)) AS BIGINT)
 ORDER BY bin;
+
+-- not run with these settings and inputs: cf_item_ease, eval_train_cf_item_ease
