@@ -75,6 +75,10 @@ public sealed record RecommendSettings(bool Enabled, int TopN, double ItemWeight
     /// </summary>
     public bool Blends(string source) => (source == "item" ? ItemWeight : UserWeight) > 0;
 
+    /// <summary>Why a stage of a source the blend does not use is skipped, for the run's log (names the setting).</summary>
+    public static string NotBlended(string source) =>
+        $"Recommend:{(source == "item" ? "Item" : "User")}Weight=0: the blend does not use {source}-based scores";
+
     /// <summary>N′: candidates kept per user and source before the blend (the setting, else twice the longest list asked for).</summary>
     public int Candidates(EvaluationSettings evaluation) =>
         CandidatesPerSource > 0 ? CandidatesPerSource : 2 * Math.Max(TopN, evaluation.Mode == "none" ? 0 : evaluation.K);
