@@ -1,3 +1,4 @@
+using SparkReco.Core.Configuration;
 using SparkReco.Core.Errors;
 using SparkReco.Core.Stages;
 using SparkReco.Jobs.Stages;
@@ -154,7 +155,7 @@ public sealed class TrainModelStage : IStage
     public string DisabledReason(StageContext context) =>
         !EvaluationStages.Runs(context) ? EvaluationStages.WhyNot(context)
         : _source is not null && !EvaluationStages.Evaluates(context, _source)
-        ? $"Recommend:{(_source == "item" ? "Item" : "User")}Weight=0: the {_source}-based source is not computed, so not evaluated"
+        ? RecommendSettings.NotBlended(_source)
         : Inner(context).DisabledReason(EvaluationStages.ModelContext(context));
     public bool Reads(string input, StageContext context) => Inner(context).Reads(input, EvaluationStages.ModelContext(context));
 

@@ -40,8 +40,8 @@ public sealed record EaseSettings(double Lambda, int MaxItems)
             1e-6, 1e9),
         r.GetInt("Ease:MaxItems", 2000,
             "Recommend:ItemModel=ease: the most popular items (by users) whose weights the driver fits; the others keep the similarity measure's top-K. " +
-            "The fit is a dense n × n inverse on the driver (managed code): measured on 2 shared cores 11 s at 2,000 items and 344 s at 5,000; the time grows as n³ " +
-            "(about 45 min at 10,000 and 6 h at 20,000, extrapolated) and the memory as 2 × 8·n² bytes (6.4 GB at 20,000).",
+            "The fit is a dense n × n inverse on the driver (managed code): measured on 2 shared cores 4–11 s at 2,000 items, 233 s at 5,000, 1,598 s at 10,000; " +
+            "the time grows as n³ (about 3.5 h at 20,000, extrapolated) and the memory as 2 × 8·n² bytes (6.4 GB at 20,000).",
             1, 50_000));
 }
 
@@ -74,6 +74,10 @@ public sealed record RecommendSettings(bool Enabled, int TopN, double ItemWeight
     /// stage is skipped), since nothing would read it. The similarity and neighbour tables are published products of their own, so they still run.
     /// </summary>
     public bool Blends(string source) => (source == "item" ? ItemWeight : UserWeight) > 0;
+
+    /// <summary>Why a stage of a source the blend does not use is skipped, for the run's log (names the setting).</summary>
+    public static string NotBlended(string source) =>
+        $"Recommend:{(source == "item" ? "Item" : "User")}Weight=0: the blend does not use {source}-based scores";
 
     /// <summary>N′: candidates kept per user and source before the blend (the setting, else twice the longest list asked for).</summary>
     public int Candidates(EvaluationSettings evaluation) =>

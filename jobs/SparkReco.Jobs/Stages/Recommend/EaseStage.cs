@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SparkReco.Core.Configuration;
 using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 using SparkReco.Kernels;
@@ -36,7 +37,7 @@ public sealed class EaseStage(TableScope? scope = null) : StepStage
         var r = context.Settings.Recommend;
         return !r.Enabled ? "Recommend:Enabled=false"
             : !r.UsesEase ? $"Recommend:ItemModel={r.ItemModel}"
-            : "Recommend:ItemWeight=0: the blend does not use item-based scores";
+            : RecommendSettings.NotBlended("item");
     }
 
     public string Items => _scope["cf_ease_items"];

@@ -1,3 +1,4 @@
+using SparkReco.Core.Configuration;
 using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 using SparkReco.Kernels;
@@ -25,7 +26,7 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
     protected override bool HasKernel => true;
     public override bool IsEnabled(StageContext context) => base.IsEnabled(context) && context.Settings.Recommend.Blends("item");
     public override string DisabledReason(StageContext context) =>
-        base.IsEnabled(context) ? "Recommend:ItemWeight=0: the blend does not use item-based scores" : base.DisabledReason(context);
+        base.IsEnabled(context) ? RecommendSettings.NotBlended("item") : base.DisabledReason(context);
 
     public override WorkEstimate Estimate(StageContext c) => new(
         "item-based contributions",

@@ -1,3 +1,4 @@
+using SparkReco.Core.Configuration;
 using SparkReco.Core.Engine;
 using SparkReco.Core.Stages;
 using SparkReco.Kernels;
@@ -20,7 +21,7 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
     protected override bool HasKernel => true;
     public override bool IsEnabled(StageContext context) => base.IsEnabled(context) && context.Settings.Recommend.Blends("user");
     public override string DisabledReason(StageContext context) =>
-        base.IsEnabled(context) ? "Recommend:UserWeight=0: the blend does not use user-based scores" : base.DisabledReason(context);
+        base.IsEnabled(context) ? RecommendSettings.NotBlended("user") : base.DisabledReason(context);
 
     /// <summary>Neighbors:MaxItemsPerNeighbor, or 0 for no cap.</summary>
     private static int Cap(StageContext c) => c.Settings.Neighbors.MaxItemsPerNeighbor;
