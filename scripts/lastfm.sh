@@ -47,3 +47,9 @@ while IFS='|' read -r name settings; do
   awk -v name="$name" '$1 ~ /^(popular|item|user|blend)$/ { v[$1] = $4 }
     END { printf "%-22s %9s %9s %9s %9s\n", name, v["popular"], v["item"], v["user"], v["blend"] }' "$out/eval-$name.txt"
 done <<< "$models"
+
+# `tune` on the same data: chooses settings on a validation split of the training pairs only, then reports them once on the test split.
+if [ "${LASTFM_TUNE:-1}" = 1 ]; then
+  sparkreco tune --events "$out/events" --follows "$out/follows" --write "$out/tuned-settings.json" \
+    --set Evaluation:Mode=random --set Affinity:EventWeights:play=1 --set Affinity:WeightTransform=log1p
+fi

@@ -36,6 +36,7 @@ public static class Program
         ImportCommand.Create(),
         SettingsCommand.Create(),
         EvaluateCommand.Create(),
+        TuneCommand.Create(),
     };
 
     /// <summary>Parses and runs a command line, mapping every failure to its exit code (DESIGN §7).</summary>

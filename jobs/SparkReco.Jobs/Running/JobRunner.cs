@@ -191,11 +191,15 @@ public sealed class JobRunner
     /// Runs the plan's stages without taking the output lock, writing tables or publishing (offline evaluation):
     /// returns the context, whose facts and metrics the caller reports.
     /// </summary>
-    public async Task<StageContext> RunWithoutPublishingAsync(CancellationToken ct)
+    public Task<StageContext> RunWithoutPublishingAsync(CancellationToken ct) => RunWithoutPublishingAsync(null, ct);
+
+    /// <summary>Runs the plan without publishing; <paramref name="whileOpen"/> then reads what it needs while the engine still holds the tables.</summary>
+    public async Task<StageContext> RunWithoutPublishingAsync(Func<IEngine, StageContext, CancellationToken, Task>? whileOpen, CancellationToken ct)
     {
         var catalog = await InputCatalog.OpenAsync(_settings.Input, ct);
         await using var engine = await _engineFactory(_settings.Engine, ct);
         var (context, _) = await RunStagesAsync(engine, catalog, DateTime.UtcNow, ct);
+        if (whileOpen is not null) await whileOpen(engine, context, ct);
         return context;
     }
 
