@@ -4,6 +4,7 @@
 # source on a random per-user split (the data has no event times) for each item model below, and prints
 # one table of nDCG@K per model and source. Each model's full output is in bench-data/lastfm/eval-<name>.txt.
 # Extra arguments go to every `evaluate`; LASTFM_MODELS="name|Key=value,Key=value …" replaces the list.
+# Then `sparkreco tune` (LASTFM_TUNE=0 skips it) searches the settings and writes bench-data/lastfm/tuned-settings.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${LASTFM_DIR:-../shared/data/lastfm-hetrec-2k}
