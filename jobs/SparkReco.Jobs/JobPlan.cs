@@ -33,6 +33,7 @@ public sealed class JobPlan
         new UserFeaturesStage(),
         new SegmentsStage(),
         new SegmentProfilesStage(),
+        new SegmentFeatureMeansStage(),
         new UserScoresStage(),
     ];
 

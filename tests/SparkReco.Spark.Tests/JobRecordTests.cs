@@ -70,7 +70,7 @@ public sealed class JobRecordTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>Stages whose SQL embeds what the driver learnt from the data (see step 4 of the test).</summary>
-    private static readonly HashSet<string> SampleDependent = new(StringComparer.Ordinal) { "user_features", "segments", "segment_profiles", "user_scores" };
+    private static readonly HashSet<string> SampleDependent = new(StringComparer.Ordinal) { "user_features", "segments", "segment_profiles", "segment_feature_means", "user_scores" };
 
     /// <summary>
     /// A statement's head: the view it defines, or for a query its first keyword and the tables it reads (the grouping

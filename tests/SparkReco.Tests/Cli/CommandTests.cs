@@ -100,7 +100,7 @@ public sealed class CommandTests : IDisposable
         var run = await CliRunner.RunAsync(["run", .. inputs, "--set", "Recommend:Enabled=false"]);
         Assert.True(run.ExitCode == 0, run.Error);
         var published = Directory.GetDirectories(_dir.Combine("out")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(["affinity", "segment_profiles", "segments", "user_scores"], published);
+        Assert.Equal(["affinity", "segment_feature_means", "segment_profiles", "segments", "user_scores"], published);
 
         var contradiction = await CliRunner.RunAsync(["run", .. inputs, "--set", "Recommend:Enabled=false", "--set", "Evaluation:Mode=temporal"]);
         Assert.Equal(ExitCodes.Usage, contradiction.ExitCode);

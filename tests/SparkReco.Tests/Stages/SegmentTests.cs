@@ -199,6 +199,29 @@ public sealed class SegmentTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(3, facts.GetProperty("segment_profiles.suppressed_users").GetInt32());
         Assert.Equal("withheld", facts.GetProperty("segment_profiles.other_row").GetString());
 
+        // The long table holds the same means as the wide profiles, for the same (reported) segments, each labelled with
+        // the category or event type its slot holds in this run.
+        var means = await ReadAllAsync(_dir.Combine("out", "segment_feature_means"));
+        // Parquet.Net leaves a null value out of the row, so a missing key reads as null.
+        static string? Text(IDictionary<string, object?> row, string key) => row.TryGetValue(key, out var v) ? v as string : null;
+        var bySegment = profiles.ToDictionary(p => Convert.ToInt64(p["segment"], CultureInfo.InvariantCulture));
+        Assert.Equal(bySegment.Keys.Order(), means.Select(m => Convert.ToInt64(m["segment"], CultureInfo.InvariantCulture)).Distinct().Order());
+        foreach (var m in means)
+        {
+            var feature = (string)m["feature"]!;
+            Assert.Equal(Convert.ToDouble(bySegment[Convert.ToInt64(m["segment"], CultureInfo.InvariantCulture)][SegmentProfilesStage.MeanColumn(feature)], CultureInfo.InvariantCulture),
+                Convert.ToDouble(m["mean"], CultureInfo.InvariantCulture));
+            if (feature.StartsWith("cat", StringComparison.Ordinal) && feature.EndsWith("_share", StringComparison.Ordinal))
+            {
+                var category = Text(m, "category")!;
+                Assert.Contains($"'{category}'", (string)m["meaning"]!, StringComparison.Ordinal);
+                Assert.Equal("categories", m["feature_group"]);
+            }
+            if (System.Text.RegularExpressions.Regex.IsMatch(feature, "^ev[0-9]{2}_")) Assert.Contains($"'{Text(m, "event_type")}'", (string)m["meaning"]!, StringComparison.Ordinal);
+        }
+        Assert.Contains(means, m => Text(m, "category") is not null);
+        Assert.Contains(means, m => (string)m["feature"]! == "log_events" && Text(m, "category") is null && Text(m, "event_type") is null);
+
         var report = await File.ReadAllTextAsync(_dir.Combine("out", "report.html"));
         Assert.Contains("Segments", report, StringComparison.Ordinal);
         Assert.Contains("Propensity scores", report, StringComparison.Ordinal);

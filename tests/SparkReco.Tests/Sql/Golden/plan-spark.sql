@@ -2745,6 +2745,253 @@ ORDER BY
 -- on the driver: one profile per reported segment from these results: shares, lifts and a label;
 -- register driver-made table segment_profiles (segment BIGINT, label STRING, users BIGINT, share DOUBLE, events_per_user DOUBLE, event_mix STRING, top_categories STRING, top_items STRING, mean_log_events DOUBLE, mean_ev00_log_count DOUBLE, mean_ev00_log_decayed DOUBLE, mean_ev00_share DOUBLE, mean_ev01_log_count DOUBLE, mean_ev01_log_decayed DOUBLE, mean_ev01_share DOUBLE, mean_ev02_log_count DOUBLE, mean_ev02_log_decayed DOUBLE, mean_ev02_share DOUBLE, mean_ev03_log_count DOUBLE, mean_ev03_log_decayed DOUBLE, mean_ev03_share DOUBLE, mean_recency_days DOUBLE, mean_log_active_days DOUBLE, mean_evening_share DOUBLE, mean_cat00_share DOUBLE, mean_cat01_share DOUBLE, mean_category_entropy DOUBLE, mean_category_count DOUBLE, mean_log_followers DOUBLE, mean_log_followees DOUBLE) as rows: one row per reported segment (-1 = segments below k-anonymity, merged): size, event mix, lifts, mean features and label;
 
+-- ===== stage segment_feature_means: one row per reported segment and feature: the feature's slot name, what it measures in this run, its event type or category, its group and the segment's mean
+-- reads: segment_profiles; published
+CREATE OR REPLACE TEMPORARY VIEW `segment_feature_means` AS
+-- segment_feature_means: segment_profiles' mean features, one row per segment and feature, labelled
+SELECT
+    segment,
+    0 AS position,
+    'log_events' AS feature,
+    'ln(1 + events)' AS meaning,
+    CAST(NULL AS STRING) AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'activity' AS feature_group,
+    `mean_log_events` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    1 AS position,
+    'ev00_log_count' AS feature,
+    'ln(1 + number of \'comment\' events)' AS meaning,
+    'comment' AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'event_counts' AS feature_group,
+    `mean_ev00_log_count` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    2 AS position,
+    'ev00_log_decayed' AS feature,
+    'ln(1 + \'comment\' events decayed by Affinity:HalfLifeDays)' AS meaning,
+    'comment' AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'event_counts' AS feature_group,
+    `mean_ev00_log_decayed` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    3 AS position,
+    'ev00_share' AS feature,
+    'share of events that are \'comment\'' AS meaning,
+    'comment' AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'event_mix' AS feature_group,
+    `mean_ev00_share` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    4 AS position,
+    'ev01_log_count' AS feature,
+    'ln(1 + number of \'like\' events)' AS meaning,
+    'like' AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'event_counts' AS feature_group,
+    `mean_ev01_log_count` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    5 AS position,
+    'ev01_log_decayed' AS feature,
+    'ln(1 + \'like\' events decayed by Affinity:HalfLifeDays)' AS meaning,
+    'like' AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'event_counts' AS feature_group,
+    `mean_ev01_log_decayed` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    6 AS position,
+    'ev01_share' AS feature,
+    'share of events that are \'like\'' AS meaning,
+    'like' AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'event_mix' AS feature_group,
+    `mean_ev01_share` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    7 AS position,
+    'ev02_log_count' AS feature,
+    'ln(1 + number of \'share\' events)' AS meaning,
+    'share' AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'event_counts' AS feature_group,
+    `mean_ev02_log_count` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    8 AS position,
+    'ev02_log_decayed' AS feature,
+    'ln(1 + \'share\' events decayed by Affinity:HalfLifeDays)' AS meaning,
+    'share' AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'event_counts' AS feature_group,
+    `mean_ev02_log_decayed` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    9 AS position,
+    'ev02_share' AS feature,
+    'share of events that are \'share\'' AS meaning,
+    'share' AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'event_mix' AS feature_group,
+    `mean_ev02_share` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    10 AS position,
+    'ev03_log_count' AS feature,
+    'ln(1 + number of \'view\' events)' AS meaning,
+    'view' AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'event_counts' AS feature_group,
+    `mean_ev03_log_count` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    11 AS position,
+    'ev03_log_decayed' AS feature,
+    'ln(1 + \'view\' events decayed by Affinity:HalfLifeDays)' AS meaning,
+    'view' AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'event_counts' AS feature_group,
+    `mean_ev03_log_decayed` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    12 AS position,
+    'ev03_share' AS feature,
+    'share of events that are \'view\'' AS meaning,
+    'view' AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'event_mix' AS feature_group,
+    `mean_ev03_share` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    13 AS position,
+    'recency_days' AS feature,
+    'days from the last event to the reference time' AS meaning,
+    CAST(NULL AS STRING) AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'activity' AS feature_group,
+    `mean_recency_days` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    14 AS position,
+    'log_active_days' AS feature,
+    'ln(1 + distinct days with an event)' AS meaning,
+    CAST(NULL AS STRING) AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'activity' AS feature_group,
+    `mean_log_active_days` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    15 AS position,
+    'evening_share' AS feature,
+    'share of events at or after Features:EveningStartHour (UTC)' AS meaning,
+    CAST(NULL AS STRING) AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'timing' AS feature_group,
+    `mean_evening_share` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    16 AS position,
+    'cat00_share' AS feature,
+    'share of events on items in category \'<category 1>\'' AS meaning,
+    CAST(NULL AS STRING) AS event_type,
+    '<category 1>' AS category,
+    'categories' AS feature_group,
+    `mean_cat00_share` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    17 AS position,
+    'cat01_share' AS feature,
+    'share of events on items in category \'<category 2>\'' AS meaning,
+    CAST(NULL AS STRING) AS event_type,
+    '<category 2>' AS category,
+    'categories' AS feature_group,
+    `mean_cat01_share` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    18 AS position,
+    'category_entropy' AS feature,
+    'entropy (nats) of the user\'s events over all categories' AS meaning,
+    CAST(NULL AS STRING) AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'categories' AS feature_group,
+    `mean_category_entropy` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    19 AS position,
+    'category_count' AS feature,
+    'distinct categories engaged with' AS meaning,
+    CAST(NULL AS STRING) AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'categories' AS feature_group,
+    `mean_category_count` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    20 AS position,
+    'log_followers' AS feature,
+    'ln(1 + followers)' AS meaning,
+    CAST(NULL AS STRING) AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'social' AS feature_group,
+    `mean_log_followers` AS mean
+FROM `segment_profiles`
+UNION ALL
+SELECT
+    segment,
+    21 AS position,
+    'log_followees' AS feature,
+    'ln(1 + accounts followed)' AS meaning,
+    CAST(NULL AS STRING) AS event_type,
+    CAST(NULL AS STRING) AS category,
+    'social' AS feature_group,
+    `mean_log_followees` AS mean
+FROM `segment_profiles`;
+CACHE TABLE `segment_feature_means` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+
 -- ===== stage user_scores: one row per (user, class): softmax probability of the next engagement's category, rank 1 = most likely
 -- reads: user_features, clean_events, items_source; published
 CREATE OR REPLACE TEMPORARY VIEW `score_training_features` AS
@@ -3126,6 +3373,7 @@ JOIN (
 -- write recommendations as Parquet, rows ordered by user_id, rank;
 -- write segments as Parquet, rows ordered by user_id;
 -- write segment_profiles as Parquet, rows ordered by segment;
+-- write segment_feature_means as Parquet, rows ordered by segment, position;
 -- write user_scores as Parquet, rows ordered by user_id, rank;
 
 -- ===== report.html: the aggregates its sections read
