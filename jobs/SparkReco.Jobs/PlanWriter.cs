@@ -63,7 +63,7 @@ public static class PlanWriter
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(dialect);
-        var catalog = settings.Input.Events is null ? null : await InputCatalog.OpenAsync(settings.Input, ct);
+        var catalog = settings.Input.Events is null ? null : await InputInspectors.For(settings).InspectAsync(settings.Input, ct);
         // as_of is resolved from the data at run time; the plan shows the configured one, or now as a stand-in. Without
         // inputs the plan shows every stage, as if items and follows were given.
         var context = new StageContext(settings, dialect, settings.Affinity.AsOf ?? now, now,

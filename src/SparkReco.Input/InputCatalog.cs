@@ -18,14 +18,47 @@ public sealed record InputTable(string Name, ParquetSource Source, IReadOnlyList
 public sealed record InputCatalog(InputTable Events, InputTable? Items, InputTable? Follows)
 {
     public bool EventsHaveWeight(ColumnMapping columns) => Events.Columns.Contains(columns.Weight);
+}
+
+/// <summary>
+/// Finds a run's input files and checks them against the contract before any engine work, so what is checked is what the
+/// engine reads (the catalog lists the files). One implementation per kind of storage: <see cref="LocalInputInspector"/>
+/// reads Parquet footers on this machine; a data-lake inspector (through the Spark engine, or an object-store client)
+/// would implement the same contract.
+/// </summary>
+public interface IInputInspector
+{
+    Task<InputCatalog> InspectAsync(InputSettings settings, CancellationToken cancellationToken);
+}
+
+/// <summary>Chooses the input inspector for a run's settings.</summary>
+public static class InputInspectors
+{
+    /// <summary>Every engine reads inputs that this machine can see today (local paths, or a lake mounted at the same path).</summary>
+    public static IInputInspector For(JobSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return LocalInputInspector.Instance;
+    }
+}
+
+/// <summary>Inputs on this machine's file system: every file's Parquet footer is read and checked (no data pages).</summary>
+public sealed class LocalInputInspector : IInputInspector
+{
+    public static LocalInputInspector Instance { get; } = new();
+
+    private LocalInputInspector()
+    {
+    }
 
     /// <summary>
     /// Resolves every input path and reads each file's footer (cheap: no data pages) to check the
     /// contract before the engine starts. All problems are reported together, each naming the
     /// file, the column, what is wrong and how to fix it.
     /// </summary>
-    public static async Task<InputCatalog> OpenAsync(InputSettings settings, CancellationToken cancellationToken)
+    public async Task<InputCatalog> InspectAsync(InputSettings settings, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         if (settings.Events is null)
             throw new ConfigurationException("setting 'Input:Events' is not set; give the events Parquet path in the config file, as SPARKRECO__Input__Events, or with --events.");
 
@@ -62,7 +95,7 @@ public sealed record InputCatalog(InputTable Events, InputTable? Items, InputTab
     }
 
     /// <summary>
-    /// This catalog inspects local files. A data-lake URL (s3://, abfss://, hdfs://, gs://, …) is not a missing file: say
+    /// This inspector reads local files. A data-lake URL (s3://, abfss://, hdfs://, gs://, …) is not a missing file: say
     /// what is supported instead of "does not exist". (The Spark engine could read the lake, but this check runs first and
     /// reads footers on the driver; inspecting remote inputs through the engine is not built yet.)
     /// </summary>

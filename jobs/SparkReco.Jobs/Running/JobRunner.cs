@@ -34,9 +34,13 @@ public sealed class JobRunner
     private readonly IRunObserver _observer;
     private readonly JobPlan _plan;
     private readonly IReadOnlyList<IRunArtifact> _artifacts;
+    private readonly IInputInspector _inputs;
 
-    public JobRunner(JobSettings settings, EngineFactory engineFactory, ILogger logger, IRunObserver? observer = null, JobPlan? plan = null, IReadOnlyList<IRunArtifact>? artifacts = null)
+    /// <param name="inputs">Finds and checks the input files; by default the one <see cref="InputInspectors.For"/> chooses for the settings.</param>
+    public JobRunner(JobSettings settings, EngineFactory engineFactory, ILogger logger, IRunObserver? observer = null, JobPlan? plan = null,
+        IReadOnlyList<IRunArtifact>? artifacts = null, IInputInspector? inputs = null)
     {
+        _inputs = inputs ?? InputInspectors.For(settings);
         _settings = settings;
         _engineFactory = engineFactory;
         _logger = logger;
@@ -57,7 +61,7 @@ public sealed class JobRunner
         var startedAt = DateTime.UtcNow;
         runId ??= NewRunId(startedAt);
         CheckOutputPlacement(_settings);
-        var catalog = await InputCatalog.OpenAsync(_settings.Input, ct);
+        var catalog = await _inputs.InspectAsync(_settings.Input, ct);
         _logger.LogInformation("Run {RunId}: events {Files} file(s), {Rows} rows; items {Items}; follows {Follows}",
             runId, catalog.Events.Files.Count, catalog.Events.Rows, catalog.Items?.Rows.ToString(CultureInfo.InvariantCulture) ?? "none", catalog.Follows?.Rows.ToString(CultureInfo.InvariantCulture) ?? "none");
 
@@ -196,7 +200,7 @@ public sealed class JobRunner
     /// <summary>Runs the plan without publishing; <paramref name="whileOpen"/> then reads what it needs while the engine still holds the tables.</summary>
     public async Task<StageContext> RunWithoutPublishingAsync(Func<IEngine, StageContext, CancellationToken, Task>? whileOpen, CancellationToken ct)
     {
-        var catalog = await InputCatalog.OpenAsync(_settings.Input, ct);
+        var catalog = await _inputs.InspectAsync(_settings.Input, ct);
         await using var engine = await _engineFactory(_settings.Engine, ct);
         var (context, _) = await RunStagesAsync(engine, catalog, DateTime.UtcNow, ct);
         if (whileOpen is not null) await whileOpen(engine, context, ct);

@@ -25,7 +25,7 @@ public sealed class StageHarness : IAsyncDisposable
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var job = JobSettings.Read(configuration);
-        var catalog = await InputCatalog.OpenAsync(job.Input, ct);
+        var catalog = await LocalInputInspector.Instance.InspectAsync(job.Input, ct);
         var engine = await DuckDbEngine.OpenAsync(new EngineSettings("duckdb", 1, null, null), NullLogger.Instance, ct);
         foreach (var view in SourceTables.Render(catalog, job.Input.Columns, engine.Dialect))
             await engine.ExecuteAsync(view, ct);
