@@ -97,8 +97,12 @@ public sealed class DuckDbEngine : IEngine
                 "SET TimeZone = 'UTC'",
                 "SET preserve_insertion_order = true",
             };
-            if (settings.Threads > 0) setup.Add($"SET threads = {settings.Threads}");
-            setup.Add($"SET memory_limit = {DuckDbDialect.Instance.Literal(settings.MemoryLimit ?? DefaultMemoryLimit())}");
+            var memoryLimit = settings.MemoryLimit ?? DefaultMemoryLimit();
+            var threads = ThreadsFor(settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount, memoryLimit);
+            if (threads < (settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount))
+                logger.LogInformation("Engine:MemoryLimit {Limit} leaves less than {PerThread} MiB per DuckDB thread: DuckDB runs {Threads} thread(s), so its aggregates spill instead of failing", memoryLimit, MinBytesPerThread >> 20, threads);
+            if (settings.Threads > 0 || threads < Environment.ProcessorCount) setup.Add($"SET threads = {threads}");
+            setup.Add($"SET memory_limit = {DuckDbDialect.Instance.Literal(memoryLimit)}");
             foreach (var statement in setup) await engine.ExecuteAsync(statement, cancellationToken);
             var version = (await engine.QueryAsync("SELECT version() AS v", cancellationToken))[0]["v"]?.ToString() ?? "unknown";
             engine._workLock = null;
@@ -117,6 +121,31 @@ public sealed class DuckDbEngine : IEngine
     /// <see cref="EngineSettings.DefaultMemoryShare"/> of the memory this process may use (the container's limit where there is one):
     /// DuckDB's own default of 80% leaves too little for the kernels' arrays and ML.NET in the same process.
     /// </summary>
+    /// <summary>
+    /// Below this much memory per worker thread DuckDB's hash aggregates fail with out-of-memory instead of spilling: each
+    /// thread holds its own partitions. Measured on 2M generated events: 200MB with 2 threads fails in clean_events' DISTINCT,
+    /// 200MB with 1 thread and 400MB with 2 run to the end.
+    /// </summary>
+    public const long MinBytesPerThread = 128L << 20;
+
+    /// <summary>The DuckDB threads a memory limit affords: at most <paramref name="wanted"/>, at least one, each with <see cref="MinBytesPerThread"/>.</summary>
+    public static int ThreadsFor(int wanted, string memoryLimit)
+    {
+        var bytes = Bytes(memoryLimit);
+        return bytes is null ? wanted : (int)Math.Clamp(bytes.Value / MinBytesPerThread, 1, wanted);
+    }
+
+    /// <summary>A DuckDB size (KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024); null when it is not one.</summary>
+    private static long? Bytes(string size)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(size.Trim(), @"^(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        if (!m.Success) return null;
+        var unit = m.Groups[2].Value.ToUpperInvariant();
+        var power = "BKMGT".IndexOf(unit[0], StringComparison.Ordinal);
+        var factor = Math.Pow(unit.Contains('I', StringComparison.Ordinal) ? 1024 : 1000, Math.Max(0, power));
+        return (long)(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) * factor);
+    }
+
     private static string DefaultMemoryLimit()
     {
         var bytes = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
