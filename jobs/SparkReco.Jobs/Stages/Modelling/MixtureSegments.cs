@@ -173,7 +173,7 @@ internal sealed class MixtureSegments
         var d = c.Dialect;
         var score = string.Join("\n            + ", _counts.Select((_, i) => $"x.x{i} * m.w{i}"));
         return $"""
-            -- segments: one row per user; the segment of {ModelTable} with the highest ln prior + Σ count · ln θ (ties to the lowest id), and its posterior probability.
+            -- segments: one row per user; the segment of {ModelTable} with the highest ln prior + Σ count · ln θ (ties to the lowest id), and its posterior probability (an exact sum, so reruns agree to the bit).
             WITH counts AS (
             {FeatureSpec.Indent(RenderCounts(c), 1)}
             ),
@@ -197,7 +197,7 @@ internal sealed class MixtureSegments
             SELECT
                 user_id,
                 {d.ArgMax("segment", "score")} AS segment,
-                {d.Literal(1.0)} / sum(exp(score - top)) AS probability
+                {d.Literal(1.0)} / {d.ExactSum("exp(score - top)")} AS probability
             FROM scored
             GROUP BY
                 user_id

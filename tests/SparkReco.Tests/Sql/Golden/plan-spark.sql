@@ -2547,7 +2547,7 @@ LIMIT 20000;
 -- on the driver: mixture of multinomials on the sample: k from Segments:K, else the lowest ICL in [MinK, MaxK];
 -- register driver-made table segment_mixture (segment BIGINT, log_prior DOUBLE, w0 DOUBLE, w1 DOUBLE, w2 DOUBLE, w3 DOUBLE, w4 DOUBLE, w5 DOUBLE, w6 DOUBLE) as rows: one row per segment: ln of its prior and ln θ per count column w{d} (none when the sample is empty);
 CREATE OR REPLACE TEMPORARY VIEW `segments` AS
--- segments: one row per user; the segment of segment_mixture with the highest ln prior + Σ count · ln θ (ties to the lowest id), and its posterior probability.
+-- segments: one row per user; the segment of segment_mixture with the highest ln prior + Σ count · ln θ (ties to the lowest id), and its posterior probability (an exact sum, so reruns agree to the bit).
 WITH counts AS (
     SELECT
         user_id,
@@ -2591,7 +2591,7 @@ scored AS (
 SELECT
     user_id,
     min(named_struct('v', -(score), 'k', segment)).k AS segment,
-    CAST(1 AS DOUBLE) / sum(exp(score - top)) AS probability
+    CAST(1 AS DOUBLE) / CASE WHEN count(CAST(exp(score - top) AS DECIMAL(38, 18))) = count(exp(score - top)) AND (count(exp(score - top)) = 0 OR sum(CAST(exp(score - top) AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(exp(score - top) AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END AS probability
 FROM scored
 GROUP BY
     user_id;
