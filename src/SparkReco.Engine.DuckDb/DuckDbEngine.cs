@@ -98,8 +98,9 @@ public sealed class DuckDbEngine : IEngine
                 "SET preserve_insertion_order = true",
             };
             var memoryLimit = settings.MemoryLimit ?? DefaultMemoryLimit();
-            var threads = ThreadsFor(settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount, memoryLimit);
-            if (threads < (settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount))
+            var wanted = settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount;
+            var threads = ThreadsFor(wanted, memoryLimit);
+            if (threads < wanted)
                 logger.LogInformation("Engine:MemoryLimit {Limit} leaves less than {PerThread} MiB per DuckDB thread: DuckDB runs {Threads} thread(s), so its aggregates spill instead of failing", memoryLimit, MinBytesPerThread >> 20, threads);
             if (settings.Threads > 0 || threads < Environment.ProcessorCount) setup.Add($"SET threads = {threads}");
             setup.Add($"SET memory_limit = {DuckDbDialect.Instance.Literal(memoryLimit)}");
@@ -131,19 +132,8 @@ public sealed class DuckDbEngine : IEngine
     /// <summary>The DuckDB threads a memory limit affords: at most <paramref name="wanted"/>, at least one, each with <see cref="MinBytesPerThread"/>.</summary>
     public static int ThreadsFor(int wanted, string memoryLimit)
     {
-        var bytes = Bytes(memoryLimit);
+        var bytes = EngineSettings.Bytes(memoryLimit);
         return bytes is null ? wanted : (int)Math.Clamp(bytes.Value / MinBytesPerThread, 1, wanted);
-    }
-
-    /// <summary>A DuckDB size (KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024); null when it is not one.</summary>
-    private static long? Bytes(string size)
-    {
-        var m = System.Text.RegularExpressions.Regex.Match(size.Trim(), @"^(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
-        if (!m.Success) return null;
-        var unit = m.Groups[2].Value.ToUpperInvariant();
-        var power = "BKMGT".IndexOf(unit[0], StringComparison.Ordinal);
-        var factor = Math.Pow(unit.Contains('I', StringComparison.Ordinal) ? 1024 : 1000, Math.Max(0, power));
-        return (long)(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) * factor);
     }
 
     private static string DefaultMemoryLimit()

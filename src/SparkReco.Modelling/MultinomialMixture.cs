@@ -154,21 +154,10 @@ public sealed class MultinomialMixture
             var total = 0.0;
             for (var i = 0; i < n; i++)
             {
-                var top = double.NegativeInfinity;
+                total += Posterior(data, i, logPrior, logTheta, scores);
                 for (var j = 0; j < k; j++)
                 {
-                    var s = logPrior[j];
-                    var theta = logTheta[j];
-                    for (var p = data.Start[i]; p < data.Start[i + 1]; p++) s += data.Value[p] * theta[data.Column[p]];
-                    scores[j] = s;
-                    if (s > top) top = s;
-                }
-                var sum = 0.0;
-                for (var j = 0; j < k; j++) sum += scores[j] = Math.Exp(scores[j] - top);
-                total += top + Math.Log(sum);
-                for (var j = 0; j < k; j++)
-                {
-                    var r = scores[j] / sum;
+                    var r = scores[j];
                     if (r < 1e-12) continue;
                     weight[j] += r;
                     var e = expected[j];
@@ -190,33 +179,41 @@ public sealed class MultinomialMixture
         var members = new int[k];
         for (var i = 0; i < n; i++)
         {
-            var top = double.NegativeInfinity;
-            for (var j = 0; j < k; j++)
-            {
-                var s = logPrior[j];
-                for (var p = data.Start[i]; p < data.Start[i + 1]; p++) s += data.Value[p] * logTheta[j][data.Column[p]];
-                scores[j] = s;
-                if (s > top) top = s;
-            }
-            var sum = 0.0;
+            Posterior(data, i, logPrior, logTheta, scores);
             var label = 0;
             for (var j = 0; j < k; j++)
             {
-                sum += scores[j] = Math.Exp(scores[j] - top);
+                if (scores[j] > 0) entropy -= scores[j] * Math.Log(scores[j]);
                 if (scores[j] > scores[label]) label = j;
             }
-            for (var j = 0; j < k; j++)
-            {
-                var r = scores[j] / sum;
-                if (r > 0) entropy -= r * Math.Log(r);
-            }
-            confidence[label] += scores[label] / sum;
+            confidence[label] += scores[label];
             members[label]++;
         }
         for (var j = 0; j < k; j++) confidence[j] = members[j] == 0 ? double.NaN : confidence[j] / members[j];
 
         var parameters = k - 1 + k * data.BlockSizes.Sum(size => size - 1);
         return new MultinomialMixture(logPrior, logTheta, logLikelihood, entropy, confidence, parameters, iterations);
+    }
+
+    /// <summary>
+    /// The E-step for one row: fills <paramref name="posterior"/> with the row's probability of each segment and returns the
+    /// row's ln p (log-sum-exp of the segment scores, so large counts do not underflow).
+    /// </summary>
+    private static double Posterior(SparseRows data, int row, double[] logPrior, double[][] logTheta, double[] posterior)
+    {
+        var top = double.NegativeInfinity;
+        for (var j = 0; j < logPrior.Length; j++)
+        {
+            var s = logPrior[j];
+            var theta = logTheta[j];
+            for (var p = data.Start[row]; p < data.Start[row + 1]; p++) s += data.Value[p] * theta[data.Column[p]];
+            posterior[j] = s;
+            if (s > top) top = s;
+        }
+        var sum = 0.0;
+        for (var j = 0; j < logPrior.Length; j++) sum += posterior[j] = Math.Exp(posterior[j] - top);
+        for (var j = 0; j < logPrior.Length; j++) posterior[j] /= sum;
+        return top + Math.Log(sum);
     }
 
     /// <summary>ln of the smoothed per-block proportions of <paramref name="counts"/>.</summary>

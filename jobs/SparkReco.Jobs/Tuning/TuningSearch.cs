@@ -50,7 +50,9 @@ public sealed class TuningSearch(IReadOnlyList<TuningDimension> dimensions, Time
                 Choice($"{w.Item1}, {w.Item2}", ("Recommend:ItemWeight", w.Item1), ("Recommend:UserWeight", w.Item2))),
         ]),
         new("neighbours per user", Values("Neighbors:TopK", "10", "20", "30", "50", "100"), UsesNeighbours),
-        new("items per neighbour", Values("Neighbors:MaxItemsPerNeighbor", "50", "100", "0"), UsesNeighbours),
+        new("items per neighbour",
+            [Choice("50", ("Neighbors:MaxItemsPerNeighbor", "50")), Choice("100", ("Neighbors:MaxItemsPerNeighbor", "100")), Choice("all", ("Neighbors:MaxItemsPerNeighbor", "0"))],
+            UsesNeighbours),
         new("popularity penalty", Values("Recommend:PopularityPenalty", "0", "0.1", "0.25")),
         new("half-life (days)", Values("Affinity:HalfLifeDays", "7", "30", "180", "3650")),
     ];
@@ -64,7 +66,7 @@ public sealed class TuningSearch(IReadOnlyList<TuningDimension> dimensions, Time
 
     private static bool UsesNeighbours(IReadOnlyDictionary<string, string> settings) => Get(settings, "Recommend:UserWeight") != "0";
 
-    private static IReadOnlyList<TuningChoice> Values(string key, params string[] values) => [.. values.Select(v => Choice(v == "0" && key.EndsWith("PerNeighbor", StringComparison.Ordinal) ? "all" : v, (key, v)))];
+    private static IReadOnlyList<TuningChoice> Values(string key, params string[] values) => [.. values.Select(v => Choice(v, (key, v)))];
 
     private static string? Get(IReadOnlyDictionary<string, string> settings, string key) => settings.TryGetValue(key, out var v) ? v : null;
 

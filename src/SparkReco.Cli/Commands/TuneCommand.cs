@@ -71,18 +71,19 @@ public static class TuneCommand
                 }
                 static double Blend(EvaluationMetrics m) => m.Sources.TryGetValue("blend", out var b) ? b.NdcgAtK ?? 0 : 0;
 
+                var start = Current(settings);
                 Console.Out.WriteLine($"{"trial",5}  {"dimension",-28} {"choice",-18} {"nDCG",8} {"seconds",8}");
                 var search = new TuningSearch(TuningSearch.DefaultDimensions, TimeSpan.FromSeconds(seconds));
-                var result = await search.RunAsync(Current(settings),
+                var result = await search.RunAsync(start,
                     async (tuned, token) => Blend(await EvaluateAsync(validation.Overrides, tuned, token)),
                     trial => Console.Out.WriteLine($"{trial.Number,5}  {trial.Dimension,-28} {trial.Choice,-18} {trial.Score,8:0.0000} {trial.Seconds,8:0.0}{(trial.Improved ? "  best so far" : "")}"),
                     ct);
                 Console.Out.WriteLine($"Stopped after {result.Trials.Count} trials: {result.StoppedBecause}.");
-                var changes = result.Best.Where(kv => Current(settings)[kv.Key] != kv.Value).Select(kv => $"{kv.Key}={kv.Value}").ToList();
+                var changes = result.Best.Where(kv => start[kv.Key] != kv.Value).Select(kv => $"{kv.Key}={kv.Value}").ToList();
                 Console.Out.WriteLine(changes.Count == 0 ? "No change beats the given settings on validation." : $"Tuned: {string.Join(", ", changes)} (validation nDCG {result.BaselineScore:0.0000} -> {result.BestScore:0.0000}).");
 
                 // The one look at the test side, after choosing: how the choice does on data the search never saw.
-                var before = Blend(await EvaluateAsync(overrides, Current(settings), ct));
+                var before = Blend(await EvaluateAsync(overrides, start, ct));
                 var after = changes.Count == 0 ? before : Blend(await EvaluateAsync(overrides, result.Best, ct));
                 Console.Out.WriteLine($"On the test split ({settings.Evaluation.Mode}): nDCG@{settings.Evaluation.K} of the blend {before:0.0000} with the given settings, {after:0.0000} tuned.");
 

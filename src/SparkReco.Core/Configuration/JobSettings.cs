@@ -153,13 +153,24 @@ public sealed record EngineSettings(string Kind, int Threads, string? MemoryLimi
     /// <summary>Share of the machine's memory the embedded engine may use when Engine:MemoryLimit is empty.</summary>
     public const double DefaultMemoryShare = 0.3;
 
+    /// <summary>A size as DuckDB reads it (KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024), in bytes; null when it is not one.</summary>
+    public static long? Bytes(string size)
+    {
+        ArgumentNullException.ThrowIfNull(size);
+        var m = System.Text.RegularExpressions.Regex.Match(size.Trim(), @"^(\d+(?:\.\d+)?)\s*(B|[KMGT]B|[KMGT]iB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        if (!m.Success) return null;
+        var unit = m.Groups[2].Value.ToUpperInvariant();
+        var factor = Math.Pow(unit.Contains('I', StringComparison.Ordinal) ? 1024 : 1000, "BKMGT".IndexOf(unit[0], StringComparison.Ordinal));
+        return (long)(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) * factor);
+    }
+
     public static EngineSettings Read(SettingsReader r)
     {
         var kind = r.GetString("Engine:Kind", "duckdb", "Engine that runs the stages: duckdb (embedded), or spark (a Spark 3.5/4.x cluster through Spark Connect at Engine:SparkRemote; `plan --engine spark` prints its SQL without a server).", Kinds);
         var threads = r.GetInt("Engine:Threads", 0, "DuckDB worker threads and kernel threads; 0 = one per core.", 0, 1024);
         var memory = r.GetOptionalString("Engine:MemoryLimit",
             "DuckDB memory limit such as 8GB; empty = 30% of the machine's memory (DuckDB's own default of 80% leaves too little for the kernels and ML.NET in the same process). Joins and aggregates beyond it spill to TempDirectory, given about 128 MiB per DuckDB thread: a smaller limit runs DuckDB on fewer threads (logged), because below that an aggregate fails instead of spilling (measured: 2M generated events at 200MB fail with 2 threads and run with 1). Very small limits still fail (the same data at 100MB), with a message naming this setting.");
-        if (memory is not null && !System.Text.RegularExpressions.Regex.IsMatch(memory, @"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+        if (memory is not null && Bytes(memory) is null)
             r.Problem("Engine:MemoryLimit", memory, "a size such as 512MB or 8GB");
         var temp = r.GetOptionalString("Engine:TempDirectory", "Folder for the engine's spill files (the embedded database lives in memory and spills there beyond Engine:MemoryLimit); empty = a folder under the system temp directory.");
         var kernels = r.GetString("Engine:Kernels", "auto",

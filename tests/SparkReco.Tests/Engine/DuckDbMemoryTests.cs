@@ -20,6 +20,17 @@ public sealed class DuckDbMemoryTests
         Assert.Equal(expected, DuckDbEngine.ThreadsFor(wanted, limit));
 
     [Theory]
+    [InlineData("512MB", 512_000_000L)]
+    [InlineData("512MiB", 536_870_912L)]
+    [InlineData("1.5 GB", 1_500_000_000L)]
+    [InlineData("7b", 7L)]
+    [InlineData("8 gb", 8_000_000_000L)]
+    [InlineData("lots", null)]
+    [InlineData("12", null)]
+    [InlineData("5PB", null)]
+    public void Sizes_are_read_as_duckdb_reads_them(string size, long? bytes) => Assert.Equal(bytes, EngineSettings.Bytes(size));
+
+    [Theory]
     [InlineData(2, "200MB", 1)]
     [InlineData(2, "2GB", 2)]
     public async Task The_engine_runs_with_the_threads_its_memory_limit_affords(int threads, string limit, int expected)

@@ -4,8 +4,8 @@ namespace SparkReco.Tests.Modelling;
 
 public sealed class MultinomialMixtureTests
 {
-    /// <summary>Rows drawn from a known mixture: group g puts 80% of its mass on columns 2g and 2g+1 of a 6-column block, then a 2-column block the groups share.</summary>
-    private static (List<double[]> Rows, List<int> Groups) Planted(int perGroup, int seed)
+    /// <summary>Rows drawn from a known mixture: group g puts <c>ownShare</c> (80%) of its mass on columns 2g and 2g+1 of a 6-column block, then a 2-column block the groups share.</summary>
+    private static (List<double[]> Rows, List<int> Groups) Planted(int perGroup, int seed, double ownShare = 0.8)
     {
         var random = new Random(seed);
         List<double[]> rows = [];
@@ -18,7 +18,7 @@ public sealed class MultinomialMixtureTests
                 var events = 3 + random.Next(40);
                 for (var e = 0; e < events; e++)
                 {
-                    row[random.NextDouble() < 0.8 ? 2 * g + random.Next(2) : random.Next(6)]++;
+                    row[random.NextDouble() < ownShare ? 2 * g + random.Next(2) : random.Next(6)]++;
                     row[6 + (random.NextDouble() < 0.7 ? 0 : 1)]++;
                 }
                 rows.Add(row);
@@ -78,11 +78,16 @@ public sealed class MultinomialMixtureTests
     [Fact]
     public void A_clearly_separate_group_is_certain_and_blurred_rows_add_entropy()
     {
-        var (rows, _) = Planted(50, seed: 1);
-        var model = MultinomialMixture.FitBestForEach(rows, [6, 2], [3], seed: 0, maxIterations: 300, restarts: 3)[0];
-        Assert.All(model.Confidence, c => Assert.InRange(c, 0.9, 1.0));
-        Assert.True(model.Entropy >= 0);
-        Assert.Equal(model.Bic(rows.Count) + 2 * model.Entropy, model.Icl(rows.Count), 6);
+        var (clear, _) = Planted(50, seed: 1);
+        var (blurred, _) = Planted(50, seed: 1, ownShare: 0.3);
+        var sharp = MultinomialMixture.FitBestForEach(clear, [6, 2], [3], seed: 0, maxIterations: 300, restarts: 3)[0];
+        var vague = MultinomialMixture.FitBestForEach(blurred, [6, 2], [3], seed: 0, maxIterations: 300, restarts: 3)[0];
+        Assert.All(sharp.Confidence, c => Assert.InRange(c, 0.9, 1.0));
+        Assert.True(vague.Confidence.Min() < sharp.Confidence.Min(), $"confidence {vague.Confidence.Min():F3} blurred vs {sharp.Confidence.Min():F3} clear");
+        Assert.True(vague.Entropy > 2 * sharp.Entropy, $"entropy {vague.Entropy:F1} blurred vs {sharp.Entropy:F1} clear");
+        // ICL charges BIC for that uncertainty: the blurred fit pays more on top of its BIC.
+        Assert.Equal(sharp.Bic(clear.Count) + 2 * sharp.Entropy, sharp.Icl(clear.Count), 6);
+        Assert.True(vague.Icl(blurred.Count) - vague.Bic(blurred.Count) > sharp.Icl(clear.Count) - sharp.Bic(clear.Count));
     }
 
     [Fact]
