@@ -112,6 +112,15 @@ public sealed class Csr
         return new Csr(Rows, ColumnCount, offsets, columns, values);
     }
 
+    /// <summary>Per row, the largest |value| (0 for an empty row): the SQL's <c>max(abs(value)) … GROUP BY row</c>.</summary>
+    public double[] LargestAbsoluteValues()
+    {
+        var largest = new double[Rows];
+        for (var r = 0; r < Rows; r++)
+            for (var e = Offsets[r]; e < Offsets[r + 1]; e++) largest[r] = Math.Max(largest[r], Math.Abs(Values[e]));
+        return largest;
+    }
+
     /// <summary>The transpose; each row of it lists the original rows in ascending order.</summary>
     public Csr Transpose()
     {

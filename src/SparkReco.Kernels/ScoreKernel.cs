@@ -6,9 +6,9 @@ public sealed record CandidateOptions(bool RemoveSeen, double Beta, int[] ItemUs
 
 /// <summary>
 /// Candidate scoring for the two recommenders, as row-wise sparse products with the reason (the largest term's
-/// contributor, lowest id on ties) kept alongside each sum. Sums are exact (<see cref="ExactDecimalSum"/>), so scores,
-/// and therefore the order of ties, are the same bits as the SQL's. Per user: candidates with a positive sum, seen items
-/// removed, score divided by users(item)^β, the top N′ kept.
+/// contributor, lowest id on ties) kept alongside each sum. Terms are put on the row's <see cref="ScoreGrid"/>, so sums are
+/// exact and scores, and therefore the order of ties, are the same bits as the SQL's. Per user: candidates with a
+/// positive sum, seen items removed, score divided by users(item)^β, the top N′ kept.
 /// </summary>
 public static class ScoreKernel
 {
@@ -16,15 +16,28 @@ public static class ScoreKernel
     public static IEnumerable<TopKBlock> ItemBased(Csr affinity, Csr similarity, CandidateOptions options, int threads)
     {
         var items = affinity.ColumnCount;
+        var largestWeight = similarity.LargestAbsoluteValues();
         return RowTopK.Run(affinity.Rows, options.Candidates, threads, () => new Scratch(items), (u, s, top) =>
         {
             s.Reset();
+            // The grid's bound: (items with similar items) × the largest |a(u, j)|·max|s(j, ·)|.
+            long sources = 0;
+            var largest = 0.0;
+            for (var e = affinity.Offsets[u]; e < affinity.Offsets[u + 1]; e++)
+            {
+                var j = affinity.Columns[e];
+                if (similarity.RowLength(j) == 0) continue;
+                sources++;
+                largest = Math.Max(largest, Math.Abs(affinity.Values[e]) * largestWeight[j]);
+            }
+            if (sources == 0) return;
+            var scale = ScoreGrid.Scale(sources * largest);
             for (var e = affinity.Offsets[u]; e < affinity.Offsets[u + 1]; e++)
             {
                 var j = affinity.Columns[e];
                 var a = affinity.Values[e];
                 for (var f = similarity.Offsets[j]; f < similarity.Offsets[j + 1]; f++)
-                    s.Add(similarity.Columns[f], a * similarity.Values[f], j);
+                    s.Add(similarity.Columns[f], ScoreGrid.Units(a * similarity.Values[f] * scale), scale, j);
             }
             Emit(u, affinity, s, options, top, total: null);
         });
@@ -38,20 +51,33 @@ public static class ScoreKernel
     public static IEnumerable<TopKBlock> UserBased(Csr affinity, Csr neighborItems, Csr neighbors, CandidateOptions options, int threads)
     {
         var items = affinity.ColumnCount;
+        var largestAffinity = neighborItems.LargestAbsoluteValues();
         return RowTopK.Run(affinity.Rows, options.Candidates, threads, () => new Scratch(items), (u, s, top) =>
         {
             s.Reset();
             var from = neighbors.Offsets[u];
             var to = neighbors.Offsets[u + 1];
             if (from == to) return;
+            // The denominator over all neighbours; the grid's bound: (neighbours with items) × the largest |w(u, v)|·max|a(v, ·)|.
             Int128 total = 0;
+            long sources = 0;
+            var largest = 0.0;
+            for (var e = from; e < to; e++)
+            {
+                var v = neighbors.Columns[e];
+                total += ExactDecimalSum.Term(Math.Abs(neighbors.Values[e]));
+                if (neighborItems.RowLength(v) == 0) continue;
+                sources++;
+                largest = Math.Max(largest, Math.Abs(neighbors.Values[e]) * largestAffinity[v]);
+            }
+            if (sources == 0) return;
+            var scale = ScoreGrid.Scale(sources * largest);
             for (var e = from; e < to; e++)
             {
                 var v = neighbors.Columns[e];
                 var w = neighbors.Values[e];
-                total += ExactDecimalSum.Term(Math.Abs(w));
                 for (var f = neighborItems.Offsets[v]; f < neighborItems.Offsets[v + 1]; f++)
-                    s.Add(neighborItems.Columns[f], w * neighborItems.Values[f], v);
+                    s.Add(neighborItems.Columns[f], ScoreGrid.Units(w * neighborItems.Values[f] * scale), scale, v);
             }
             Emit(u, affinity, s, options, top, ExactDecimalSum.ToDouble(total));
         });
@@ -66,7 +92,7 @@ public static class ScoreKernel
         }
         foreach (var i in s.Touched)
         {
-            var sum = ExactDecimalSum.ToDouble(s.Sum(i));
+            var sum = s.Sum(i);
             if (!(sum > 0)) continue;
             if (options.RemoveSeen && !s.Seen.Touch(i)) continue;
             var score = total is { } t ? sum / t : sum;
@@ -76,9 +102,9 @@ public static class ScoreKernel
     }
 
     /// <summary>
-    /// Per-thread accumulators, one 32-byte entry per item holding everything a contribution touches (sum, largest term,
-    /// its contributor, and the row stamp that says whether the entry is live), so each contribution costs one cache
-    /// line rather than one per array; plus the list of items the current row touched.
+    /// Per-thread accumulators, one 24-byte entry per item holding everything a contribution touches (sum, the largest
+    /// term's reason key, its contributor, and the row stamp that says whether the entry is live), so each contribution
+    /// costs one cache line rather than one per array; plus the list of items the current row touched.
     /// </summary>
     private sealed class Scratch(int items)
     {
@@ -92,7 +118,7 @@ public static class ScoreKernel
         /// <summary>Items the current row touched, in first-touch order.</summary>
         public ReadOnlySpan<int> Touched => _touched.AsSpan(0, _count);
 
-        public Int128 Sum(int i) => _entries[i].Sum;
+        public double Sum(int i) => _entries[i].Sum;
         public int Reason(int i) => _entries[i].Reason;
 
         /// <summary>Starts a new row: nothing is touched.</summary>
@@ -106,31 +132,35 @@ public static class ScoreKernel
             }
         }
 
-        /// <summary>Adds one term to item i's sum and keeps the contributor of the largest term (lowest id on ties).</summary>
-        public void Add(int i, double term, int contributor)
+        /// <summary>
+        /// Adds one term, given in grid units, to item i's sum (units / scale: exact, see <see cref="ScoreGrid"/>) and keeps
+        /// the contributor of the largest term by <see cref="ScoreGrid.ReasonKey"/> (lowest id on ties).
+        /// </summary>
+        public void Add(int i, double units, double scale, int contributor)
         {
             ref var entry = ref _entries[i];
+            var key = ScoreGrid.ReasonKey(units);
             if (entry.Row != _row)
             {
                 entry.Row = _row;
                 _touched[_count++] = i;
-                entry.Sum = ExactDecimalSum.Term(term);
-                entry.Best = term;
+                entry.Sum = units / scale;
+                entry.Best = key;
                 entry.Reason = contributor;
                 return;
             }
-            entry.Sum += ExactDecimalSum.Term(term);
-            if (term > entry.Best || (term == entry.Best && contributor < entry.Reason))
+            entry.Sum += units / scale;
+            if (key > entry.Best || (key == entry.Best && contributor < entry.Reason))
             {
-                entry.Best = term;
+                entry.Best = key;
                 entry.Reason = contributor;
             }
         }
 
         private struct Entry
         {
-            public Int128 Sum;
-            public double Best;
+            public double Sum;
+            public long Best;
             public int Reason;
             public int Row;
         }

@@ -7,7 +7,7 @@ namespace SparkReco.Jobs.Stages.Recommend;
 
 /// <summary>
 /// rec_item_scores: item-based (SAR) candidates, score(u, i) = Σ_j a(u, j) · s(j, i) over the user's items j and the
-/// items i in j's top-K similar items (s: cf_item_similarity, or EASE's cf_item_ease with Recommend:ItemModel=ease); reason_ix is the j with the largest term (ties: lowest id). Cut to the best N′
+/// items i in j's top-K similar items (s: cf_item_similarity, or EASE's cf_item_ease with Recommend:ItemModel=ease); reason_ix is the j with the largest term (ties: lowest id). Terms are summed on the user's <see cref="ScoreGrid"/> (exact, any order). Cut to the best N′
 /// per user as <see cref="CandidateCut"/> says. The embedded engine computes the same rows with <see cref="ScoreKernel.ItemBased"/>.
 /// </summary>
 public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableStage
@@ -53,13 +53,40 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
             -- {Name}: one row per (user_ix, item_ix) candidate.
             -- score = sum over the user's items j of affinity(u, j) * similarity(j, item), {CandidateCut.Describe(c)};
             -- reason_ix = the j with the largest term.
-            WITH contributions AS (
+            {ScoreGridSql.Note}
+            WITH weight_bounds AS (
+                SELECT
+                    item_ix,
+                    max(abs(similarity)) AS largest_weight
+                FROM {c.Q(Weights(c))}
+                GROUP BY
+                    item_ix
+            ),
+            user_scales AS (
+                SELECT
+                    user_ix,
+                    {ScoreGridSql.Scale(c.Dialect, "bound")} AS scale
+                FROM (
+                    SELECT
+                        a.user_ix,
+                        count(*) * max(abs(a.affinity) * b.largest_weight) AS bound
+                    FROM {c.Q(_scope["cf_affinity"])} AS a
+                    JOIN weight_bounds AS b
+                        ON b.item_ix = a.item_ix
+                    GROUP BY
+                        a.user_ix
+                ) AS bounds
+            ),
+            contributions AS (
                 SELECT
                     a.user_ix,
                     s.similar_ix AS item_ix,
                     a.item_ix AS because_ix,
-                    a.affinity * s.similarity AS contribution
+                    g.scale,
+                    {ScoreGridSql.Units("a.affinity * s.similarity", "g.scale")} AS units
                 FROM {c.Q(_scope["cf_affinity"])} AS a
+                JOIN user_scales AS g
+                    ON g.user_ix = a.user_ix
                 JOIN {c.Q(Weights(c))} AS s
                     ON s.item_ix = a.item_ix
             ),
@@ -67,8 +94,8 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
                 SELECT
                     user_ix,
                     item_ix,
-                    {c.Dialect.ExactSum("contribution")} AS score,
-                    {c.Dialect.ArgMax("because_ix", "contribution")} AS reason_ix
+                    sum(units / scale) AS score,
+                    {ScoreGridSql.ReasonOf(ScoreGridSql.ReasonKey(c.Dialect, "units", "because_ix"))} AS reason_ix
                 FROM contributions
                 GROUP BY
                     user_ix,

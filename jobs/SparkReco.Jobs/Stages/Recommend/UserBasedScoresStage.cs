@@ -8,7 +8,7 @@ namespace SparkReco.Jobs.Stages.Recommend;
 /// <summary>
 /// rec_user_scores: user-based candidates, the weighted average r̂(u, i) = Σ_v w(u, v) · a(v, i) / Σ_v |w(u, v)| over u's
 /// top-K neighbours v (the denominator sums over all of u's neighbours, so an item only one neighbour has counts as 0
-/// for the others); reason_ix is the neighbour with the largest term (ties: lowest id). Cut to the best N′ per user as
+/// for the others); reason_ix is the neighbour with the largest term (ties: lowest id). Terms are summed on the user's <see cref="ScoreGrid"/> (exact, any order). Cut to the best N′ per user as
 /// <see cref="CandidateCut"/> says. The embedded engine computes the same rows with <see cref="ScoreKernel.UserBased"/>.
 /// </summary>
 public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableStage
@@ -51,6 +51,7 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
             -- {Name}: one row per (user_ix, item_ix) candidate.
             -- score = sum over u's neighbours v of w(u, v) * affinity(v, item) / sum over u's neighbours of |w(u, v)|,
             -- {CandidateCut.Describe(c)}; reason_ix = the neighbour with the largest term.{NeighborItemsNote(c)}
+            {ScoreGridSql.Note}
             WITH {NeighborItems(c)}neighbor_weights AS (
                 SELECT
                     user_ix,
@@ -59,22 +60,48 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
                 GROUP BY
                     user_ix
             ),
+            item_bounds AS (
+                SELECT
+                    user_ix,
+                    max(abs(affinity)) AS largest_affinity
+                FROM {NeighborItemsTable(c)}
+                GROUP BY
+                    user_ix
+            ),
+            user_scales AS (
+                SELECT
+                    user_ix,
+                    {ScoreGridSql.Scale(c.Dialect, "bound")} AS scale
+                FROM (
+                    SELECT
+                        n.user_ix,
+                        count(*) * max(abs(n.similarity) * b.largest_affinity) AS bound
+                    FROM {c.Q(_scope["cf_user_neighbors"])} AS n
+                    JOIN item_bounds AS b
+                        ON b.user_ix = n.neighbor_ix
+                    GROUP BY
+                        n.user_ix
+                ) AS bounds
+            ),
             contributions AS (
                 SELECT
                     n.user_ix,
                     a.item_ix,
                     n.neighbor_ix,
-                    n.similarity * a.affinity AS contribution
+                    g.scale,
+                    {ScoreGridSql.Units("n.similarity * a.affinity", "g.scale")} AS units
                 FROM {c.Q(_scope["cf_user_neighbors"])} AS n
-                JOIN {(Cap(c) > 0 ? "neighbor_items" : c.Q(_scope["cf_affinity"]))} AS a
+                JOIN user_scales AS g
+                    ON g.user_ix = n.user_ix
+                JOIN {NeighborItemsTable(c)} AS a
                     ON a.user_ix = n.neighbor_ix
             ),
             sums AS (
                 SELECT
                     user_ix,
                     item_ix,
-                    {c.Dialect.ExactSum("contribution")} AS weighted_sum,
-                    {c.Dialect.ArgMax("neighbor_ix", "contribution")} AS reason_ix
+                    sum(units / scale) AS weighted_sum,
+                    {ScoreGridSql.ReasonOf(ScoreGridSql.ReasonKey(c.Dialect, "units", "neighbor_ix"))} AS reason_ix
                 FROM contributions
                 GROUP BY
                     user_ix,
@@ -91,6 +118,9 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
     private static string NeighborItemsNote(StageContext c) => Cap(c) > 0
         ? $"\n-- A neighbour lends only its {Cap(c)} highest-affinity items (ties: lowest item_ix), Neighbors:MaxItemsPerNeighbor."
         : "";
+
+    /// <summary>What a neighbour lends: the capped CTE, or every row of cf_affinity.</summary>
+    private string NeighborItemsTable(StageContext c) => Cap(c) > 0 ? "neighbor_items" : c.Q(_scope["cf_affinity"]);
 
     /// <summary>The CTE of each user's items as a neighbour lends them: the top Neighbors:MaxItemsPerNeighbor by affinity.</summary>
     private string NeighborItems(StageContext c) => Cap(c) <= 0 ? "" : $"""

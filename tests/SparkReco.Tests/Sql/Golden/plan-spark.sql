@@ -521,13 +521,41 @@ CREATE OR REPLACE TEMPORARY VIEW `rec_item_scores` AS
 -- rec_item_scores: one row per (user_ix, item_ix) candidate.
 -- score = sum over the user's items j of affinity(u, j) * similarity(j, item), kept when positive, seen items removed; the best 40 per user (ties: lowest item first);
 -- reason_ix = the j with the largest term.
-WITH contributions AS (
+-- Terms are rounded to a per-user grid of 2^-51 of a bound on the user's sums (sources × largest |term|), so the plain sum is exact
+-- in any order; the reason compares terms to 2^-29 of that bound (near-ties: lowest id).
+WITH weight_bounds AS (
+    SELECT
+        item_ix,
+        max(abs(similarity)) AS largest_weight
+    FROM `cf_item_similarity`
+    GROUP BY
+        item_ix
+),
+user_scales AS (
+    SELECT
+        user_ix,
+        CASE WHEN bound > CAST(0 AS DOUBLE) THEN power(CAST(2 AS DOUBLE), least(greatest(CAST(51 AS DOUBLE) - ceil(log2(bound)), CAST(-1000 AS DOUBLE)), CAST(1000 AS DOUBLE))) ELSE CAST(1 AS DOUBLE) END AS scale
+    FROM (
+        SELECT
+            a.user_ix,
+            count(*) * max(abs(a.affinity) * b.largest_weight) AS bound
+        FROM `cf_affinity` AS a
+        JOIN weight_bounds AS b
+            ON b.item_ix = a.item_ix
+        GROUP BY
+            a.user_ix
+    ) AS bounds
+),
+contributions AS (
     SELECT
         a.user_ix,
         s.similar_ix AS item_ix,
         a.item_ix AS because_ix,
-        a.affinity * s.similarity AS contribution
+        g.scale,
+        round(a.affinity * s.similarity * g.scale) AS units
     FROM `cf_affinity` AS a
+    JOIN user_scales AS g
+        ON g.user_ix = a.user_ix
     JOIN `cf_item_similarity` AS s
         ON s.item_ix = a.item_ix
 ),
@@ -535,8 +563,8 @@ sums AS (
     SELECT
         user_ix,
         item_ix,
-        CASE WHEN count(CAST(contribution AS DECIMAL(38, 18))) = count(contribution) AND (count(contribution) = 0 OR sum(CAST(contribution AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(contribution AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END AS score,
-        min(named_struct('v', -(contribution), 'k', because_ix)).k AS reason_ix
+        sum(units / scale) AS score,
+        CAST(4294967295 - max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 AS INTEGER) AS reason_ix
     FROM contributions
     GROUP BY
         user_ix,
@@ -599,6 +627,8 @@ CREATE OR REPLACE TEMPORARY VIEW `rec_user_scores` AS
 -- score = sum over u's neighbours v of w(u, v) * affinity(v, item) / sum over u's neighbours of |w(u, v)|,
 -- kept when positive, seen items removed; the best 40 per user (ties: lowest item first); reason_ix = the neighbour with the largest term.
 -- A neighbour lends only its 100 highest-affinity items (ties: lowest item_ix), Neighbors:MaxItemsPerNeighbor.
+-- Terms are rounded to a per-user grid of 2^-51 of a bound on the user's sums (sources × largest |term|), so the plain sum is exact
+-- in any order; the reason compares terms to 2^-29 of that bound (near-ties: lowest id).
 WITH neighbor_items AS (
     SELECT
         user_ix,
@@ -625,13 +655,39 @@ neighbor_weights AS (
     GROUP BY
         user_ix
 ),
+item_bounds AS (
+    SELECT
+        user_ix,
+        max(abs(affinity)) AS largest_affinity
+    FROM neighbor_items
+    GROUP BY
+        user_ix
+),
+user_scales AS (
+    SELECT
+        user_ix,
+        CASE WHEN bound > CAST(0 AS DOUBLE) THEN power(CAST(2 AS DOUBLE), least(greatest(CAST(51 AS DOUBLE) - ceil(log2(bound)), CAST(-1000 AS DOUBLE)), CAST(1000 AS DOUBLE))) ELSE CAST(1 AS DOUBLE) END AS scale
+    FROM (
+        SELECT
+            n.user_ix,
+            count(*) * max(abs(n.similarity) * b.largest_affinity) AS bound
+        FROM `cf_user_neighbors` AS n
+        JOIN item_bounds AS b
+            ON b.user_ix = n.neighbor_ix
+        GROUP BY
+            n.user_ix
+    ) AS bounds
+),
 contributions AS (
     SELECT
         n.user_ix,
         a.item_ix,
         n.neighbor_ix,
-        n.similarity * a.affinity AS contribution
+        g.scale,
+        round(n.similarity * a.affinity * g.scale) AS units
     FROM `cf_user_neighbors` AS n
+    JOIN user_scales AS g
+        ON g.user_ix = n.user_ix
     JOIN neighbor_items AS a
         ON a.user_ix = n.neighbor_ix
 ),
@@ -639,8 +695,8 @@ sums AS (
     SELECT
         user_ix,
         item_ix,
-        CASE WHEN count(CAST(contribution AS DECIMAL(38, 18))) = count(contribution) AND (count(contribution) = 0 OR sum(CAST(contribution AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(contribution AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END AS weighted_sum,
-        min(named_struct('v', -(contribution), 'k', neighbor_ix)).k AS reason_ix
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 AS INTEGER) AS reason_ix
     FROM contributions
     GROUP BY
         user_ix,
@@ -1293,13 +1349,41 @@ CREATE OR REPLACE TEMPORARY VIEW `eval_train_rec_item_scores` AS
 -- eval_train_rec_item_scores: one row per (user_ix, item_ix) candidate.
 -- score = sum over the user's items j of affinity(u, j) * similarity(j, item), kept when positive, seen items removed; the best 40 per user (ties: lowest item first);
 -- reason_ix = the j with the largest term.
-WITH contributions AS (
+-- Terms are rounded to a per-user grid of 2^-51 of a bound on the user's sums (sources × largest |term|), so the plain sum is exact
+-- in any order; the reason compares terms to 2^-29 of that bound (near-ties: lowest id).
+WITH weight_bounds AS (
+    SELECT
+        item_ix,
+        max(abs(similarity)) AS largest_weight
+    FROM `eval_train_cf_item_similarity`
+    GROUP BY
+        item_ix
+),
+user_scales AS (
+    SELECT
+        user_ix,
+        CASE WHEN bound > CAST(0 AS DOUBLE) THEN power(CAST(2 AS DOUBLE), least(greatest(CAST(51 AS DOUBLE) - ceil(log2(bound)), CAST(-1000 AS DOUBLE)), CAST(1000 AS DOUBLE))) ELSE CAST(1 AS DOUBLE) END AS scale
+    FROM (
+        SELECT
+            a.user_ix,
+            count(*) * max(abs(a.affinity) * b.largest_weight) AS bound
+        FROM `eval_train_cf_affinity` AS a
+        JOIN weight_bounds AS b
+            ON b.item_ix = a.item_ix
+        GROUP BY
+            a.user_ix
+    ) AS bounds
+),
+contributions AS (
     SELECT
         a.user_ix,
         s.similar_ix AS item_ix,
         a.item_ix AS because_ix,
-        a.affinity * s.similarity AS contribution
+        g.scale,
+        round(a.affinity * s.similarity * g.scale) AS units
     FROM `eval_train_cf_affinity` AS a
+    JOIN user_scales AS g
+        ON g.user_ix = a.user_ix
     JOIN `eval_train_cf_item_similarity` AS s
         ON s.item_ix = a.item_ix
 ),
@@ -1307,8 +1391,8 @@ sums AS (
     SELECT
         user_ix,
         item_ix,
-        CASE WHEN count(CAST(contribution AS DECIMAL(38, 18))) = count(contribution) AND (count(contribution) = 0 OR sum(CAST(contribution AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(contribution AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END AS score,
-        min(named_struct('v', -(contribution), 'k', because_ix)).k AS reason_ix
+        sum(units / scale) AS score,
+        CAST(4294967295 - max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 AS INTEGER) AS reason_ix
     FROM contributions
     GROUP BY
         user_ix,
@@ -1371,6 +1455,8 @@ CREATE OR REPLACE TEMPORARY VIEW `eval_train_rec_user_scores` AS
 -- score = sum over u's neighbours v of w(u, v) * affinity(v, item) / sum over u's neighbours of |w(u, v)|,
 -- kept when positive, seen items removed; the best 40 per user (ties: lowest item first); reason_ix = the neighbour with the largest term.
 -- A neighbour lends only its 100 highest-affinity items (ties: lowest item_ix), Neighbors:MaxItemsPerNeighbor.
+-- Terms are rounded to a per-user grid of 2^-51 of a bound on the user's sums (sources × largest |term|), so the plain sum is exact
+-- in any order; the reason compares terms to 2^-29 of that bound (near-ties: lowest id).
 WITH neighbor_items AS (
     SELECT
         user_ix,
@@ -1397,13 +1483,39 @@ neighbor_weights AS (
     GROUP BY
         user_ix
 ),
+item_bounds AS (
+    SELECT
+        user_ix,
+        max(abs(affinity)) AS largest_affinity
+    FROM neighbor_items
+    GROUP BY
+        user_ix
+),
+user_scales AS (
+    SELECT
+        user_ix,
+        CASE WHEN bound > CAST(0 AS DOUBLE) THEN power(CAST(2 AS DOUBLE), least(greatest(CAST(51 AS DOUBLE) - ceil(log2(bound)), CAST(-1000 AS DOUBLE)), CAST(1000 AS DOUBLE))) ELSE CAST(1 AS DOUBLE) END AS scale
+    FROM (
+        SELECT
+            n.user_ix,
+            count(*) * max(abs(n.similarity) * b.largest_affinity) AS bound
+        FROM `eval_train_cf_user_neighbors` AS n
+        JOIN item_bounds AS b
+            ON b.user_ix = n.neighbor_ix
+        GROUP BY
+            n.user_ix
+    ) AS bounds
+),
 contributions AS (
     SELECT
         n.user_ix,
         a.item_ix,
         n.neighbor_ix,
-        n.similarity * a.affinity AS contribution
+        g.scale,
+        round(n.similarity * a.affinity * g.scale) AS units
     FROM `eval_train_cf_user_neighbors` AS n
+    JOIN user_scales AS g
+        ON g.user_ix = n.user_ix
     JOIN neighbor_items AS a
         ON a.user_ix = n.neighbor_ix
 ),
@@ -1411,8 +1523,8 @@ sums AS (
     SELECT
         user_ix,
         item_ix,
-        CASE WHEN count(CAST(contribution AS DECIMAL(38, 18))) = count(contribution) AND (count(contribution) = 0 OR sum(CAST(contribution AS DECIMAL(38, 18))) IS NOT NULL) THEN CAST(sum(CAST(contribution AS DECIMAL(38, 18))) AS DOUBLE) ELSE CAST(raise_error('SparkReco ExactSum: a term or the total is not finite or not below 1e20 in magnitude (DECIMAL(38, 18))') AS DOUBLE) END AS weighted_sum,
-        min(named_struct('v', -(contribution), 'k', neighbor_ix)).k AS reason_ix
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 AS INTEGER) AS reason_ix
     FROM contributions
     GROUP BY
         user_ix,
