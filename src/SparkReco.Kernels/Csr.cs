@@ -112,6 +112,14 @@ public sealed class Csr
         return new Csr(Rows, ColumnCount, offsets, columns, values);
     }
 
+    /// <summary>The same pattern with every value mapped (a new matrix; this one is unchanged).</summary>
+    public Csr MapValues(Func<double, double> map)
+    {
+        var values = new double[Entries];
+        for (var e = 0; e < values.Length; e++) values[e] = map(Values[e]);
+        return new Csr(Rows, ColumnCount, Offsets, Columns, values);
+    }
+
     /// <summary>Per row, the largest |value| (0 for an empty row): the SQL's <c>max(abs(value)) … GROUP BY row</c>.</summary>
     public double[] LargestAbsoluteValues()
     {

@@ -37,23 +37,24 @@ public sealed class TuningSearch(IReadOnlyList<TuningDimension> dimensions, Time
         [
             Choice("jaccard", ("Recommend:ItemModel", "similarity"), ("Similarity:Measure", "jaccard")),
             Choice("cosine", ("Recommend:ItemModel", "similarity"), ("Similarity:Measure", "cosine")),
-            .. new[] { "0.3", "0.4", "0.5", "0.6", "0.7" }.Select(beta =>
+            .. new[] { "0.2", "0.3", "0.4", "0.5", "0.6", "0.7" }.Select(beta =>
                 Choice($"rp3beta β={beta}", ("Recommend:ItemModel", "similarity"), ("Similarity:Measure", "rp3beta"), ("Similarity:Rp3Beta", beta))),
             Choice("ease λ=50", ("Recommend:ItemModel", "ease"), ("Ease:Lambda", "50")),
             Choice("ease λ=200", ("Recommend:ItemModel", "ease"), ("Ease:Lambda", "200")),
         ]),
         new("rp3beta α", Values("Similarity:Rp3Alpha", "0.5", "0.75", "1"), UsesRp3),
-        new("similar items kept", Values("Similarity:TopK", "20", "50", "100", "200"), settings => Get(settings, "Recommend:ItemModel") != "ease"),
+        new("similar items kept", Values("Similarity:TopK", "20", "50", "100", "200", "500"), settings => Get(settings, "Recommend:ItemModel") != "ease"),
         new("blend weights (item, user)",
         [
             .. new[] { ("1", "0"), ("0.8", "0.2"), ("0.7", "0.3"), ("0.6", "0.4"), ("0.5", "0.5"), ("0.3", "0.7"), ("0", "1") }.Select(w =>
                 Choice($"{w.Item1}, {w.Item2}", ("Recommend:ItemWeight", w.Item1), ("Recommend:UserWeight", w.Item2))),
         ]),
         new("neighbours per user", Values("Neighbors:TopK", "10", "20", "30", "50", "100"), UsesNeighbours),
+        new("neighbour weight exponent", Values("Neighbors:WeightExponent", "1", "2", "3"), UsesNeighbours),
         new("items per neighbour",
             [Choice("50", ("Neighbors:MaxItemsPerNeighbor", "50")), Choice("100", ("Neighbors:MaxItemsPerNeighbor", "100")), Choice("all", ("Neighbors:MaxItemsPerNeighbor", "0"))],
             UsesNeighbours),
-        new("popularity penalty", Values("Recommend:PopularityPenalty", "0", "0.1", "0.25")),
+        new("popularity penalty", Values("Recommend:PopularityPenalty", "0", "0.1", "0.15", "0.2", "0.25")),
         new("half-life (days)", Values("Affinity:HalfLifeDays", "7", "30", "180", "3650")),
     ];
 

@@ -117,6 +117,7 @@ public static class TuneCommand
             ["Affinity:HalfLifeDays"] = N(s.Affinity.HalfLifeDays),
             ["Neighbors:TopK"] = s.Neighbors.TopK.ToString(CultureInfo.InvariantCulture),
             ["Neighbors:MaxItemsPerNeighbor"] = s.Neighbors.MaxItemsPerNeighbor.ToString(CultureInfo.InvariantCulture),
+            ["Neighbors:WeightExponent"] = N(s.Neighbors.WeightExponent),
             ["Similarity:TopK"] = s.Similarity.TopK.ToString(CultureInfo.InvariantCulture),
             ["Recommend:PopularityPenalty"] = N(s.Recommend.PopularityPenalty),
         };

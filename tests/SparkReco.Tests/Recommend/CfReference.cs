@@ -156,11 +156,13 @@ public static class CfReference
 
     /// <summary>
     /// (user, item) → user-based score Σ_v w(u, v)·a(v, i) / Σ_v |w(u, v)| over u's neighbours, with the top neighbours;
-    /// each neighbour lends at most <paramref name="itemsPerNeighbor"/> items (highest affinity, then lowest id; 0 = all).
+    /// each neighbour lends at most <paramref name="itemsPerNeighbor"/> items (highest affinity, then lowest id; 0 = all);
+    /// each weight is sign(w)·|w|^<paramref name="exponent"/>.
     /// </summary>
     public static Dictionary<(string User, string Item), (double Score, HashSet<string> Reasons)> UserScores(
-        IReadOnlyList<AffinityRow> affinity, IReadOnlyList<Scored> neighbors, int itemsPerNeighbor)
+        IReadOnlyList<AffinityRow> affinity, IReadOnlyList<Scored> neighbors, int itemsPerNeighbor, double exponent = 1.0)
     {
+        neighbors = [.. neighbors.Select(n => n with { Score = Math.Sign(n.Score) * Math.Pow(Math.Abs(n.Score), exponent) })];
         var itemsOf = affinity.GroupBy(r => r.User, Ids).ToDictionary(g => g.Key,
             g => g.OrderByDescending(r => r.Affinity).ThenBy(r => r.Item, Ids).Take(itemsPerNeighbor > 0 ? itemsPerNeighbor : int.MaxValue).ToList(), Ids);
         var totalWeight = new Dictionary<string, double>(Ids);

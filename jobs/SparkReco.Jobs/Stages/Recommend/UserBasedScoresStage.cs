@@ -52,11 +52,11 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
             -- score = sum over u's neighbours v of w(u, v) * affinity(v, item) / sum over u's neighbours of |w(u, v)|,
             -- {CandidateCut.Describe(c)}; reason_ix = the neighbour with the largest term.{NeighborItemsNote(c)}
             {ScoreGridSql.Note}
-            WITH {NeighborItems(c)}neighbor_weights AS (
+            WITH {NeighborItems(c)}{WeightedNeighbors(c)}neighbor_weights AS (
                 SELECT
                     user_ix,
                     {c.Dialect.ExactSum("abs(similarity)")} AS total_weight
-                FROM {c.Q(_scope["cf_user_neighbors"])}
+                FROM {NeighborsTable(c)}
                 GROUP BY
                     user_ix
             ),
@@ -76,7 +76,7 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
                     SELECT
                         n.user_ix,
                         count(*) * max(abs(n.similarity) * b.largest_affinity) AS bound
-                    FROM {c.Q(_scope["cf_user_neighbors"])} AS n
+                    FROM {NeighborsTable(c)} AS n
                     JOIN item_bounds AS b
                         ON b.user_ix = n.neighbor_ix
                     GROUP BY
@@ -90,7 +90,7 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
                     n.neighbor_ix,
                     g.scale,
                     {ScoreGridSql.Units("n.similarity * a.affinity", "g.scale")} AS units
-                FROM {c.Q(_scope["cf_user_neighbors"])} AS n
+                FROM {NeighborsTable(c)} AS n
                 JOIN user_scales AS g
                     ON g.user_ix = n.user_ix
                 JOIN {NeighborItemsTable(c)} AS a
@@ -118,6 +118,25 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
     private static string NeighborItemsNote(StageContext c) => Cap(c) > 0
         ? $"\n-- A neighbour lends only its {Cap(c)} highest-affinity items (ties: lowest item_ix), Neighbors:MaxItemsPerNeighbor."
         : "";
+
+    /// <summary>Neighbors:WeightExponent (1 = the cosine itself).</summary>
+    private static double Exponent(StageContext c) => c.Settings.Neighbors.WeightExponent;
+
+    /// <summary>The neighbours with their weights: cf_user_neighbors, or the CTE of amplified weights.</summary>
+    private string NeighborsTable(StageContext c) => Exponent(c) == 1.0 ? c.Q(_scope["cf_user_neighbors"]) : "weighted_neighbors";
+
+    /// <summary>The CTE of each neighbour's weight sign(w)·|w|^p (Neighbors:WeightExponent), when p ≠ 1.</summary>
+    private string WeightedNeighbors(StageContext c) => Exponent(c) == 1.0 ? "" : $"""
+        weighted_neighbors AS (
+            -- Neighbors:WeightExponent: each weight is sign(w)·|w|^{Exponent(c).ToString(System.Globalization.CultureInfo.InvariantCulture)}.
+            SELECT
+                user_ix,
+                neighbor_ix,
+                CASE WHEN similarity < {c.Dialect.Literal(0.0)} THEN -power(-similarity, {c.Dialect.Literal(Exponent(c))}) ELSE power(similarity, {c.Dialect.Literal(Exponent(c))}) END AS similarity
+            FROM {c.Q(_scope["cf_user_neighbors"])}
+        ),
+
+        """;
 
     /// <summary>What a neighbour lends: the capped CTE, or every row of cf_affinity.</summary>
     private string NeighborItemsTable(StageContext c) => Cap(c) > 0 ? "neighbor_items" : c.Q(_scope["cf_affinity"]);
@@ -150,6 +169,7 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
         var affinity = (await CfKernels.AffinityAsync(engine, c, _scope, ct)).Matrix;
         var (users, items) = (affinity.Rows, affinity.ColumnCount);
         var neighbors = (await CfKernels.RankedAsync(engine, c, _scope["cf_user_neighbors"], ("user_ix", "neighbor_ix", "similarity", "overlap"), users, users, ct)).Matrix;
+        if (Exponent(c) != 1.0) neighbors = neighbors.MapValues(w => w < 0 ? -Math.Pow(-w, Exponent(c)) : Math.Pow(w, Exponent(c)));
         var options = await CandidateCut.OptionsAsync(engine, c, _scope, items, ct);
         return await CandidateCut.WriteAsync(engine, c, Name, ScoreKernel.UserBased(affinity, Cap(c) > 0 ? affinity.TopPerRow(Cap(c)) : affinity, neighbors, options, c.Settings.Engine.Threads), users, items, ct);
     }
