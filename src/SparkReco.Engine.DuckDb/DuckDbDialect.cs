@@ -82,6 +82,8 @@ public sealed class DuckDbDialect : SqlDialectBase
     // goes through ICU time-zone rules per row (10× slower). Both kinds are instants, so rebuild from epoch micros.
     public override string ToTimestamp(string expression) => $"make_timestamp(epoch_us({expression}))";
 
+    public override int AggregateSlices => 8;
+
     public override string ArgMax(string key, string value) => $"struct_extract(min(struct_pack(v := -({value}), k := {key})), 'k')";
 
     public override string CreateView(string name, string select) => $"CREATE OR REPLACE VIEW {Quote(name)} AS\n{select}";

@@ -97,6 +97,14 @@ public interface ISqlDialect
     string ArgMax(string key, string value);
 
     /// <summary>
+    /// How many slices the largest aggregates (pair self-joins, candidate sums) are split into, each slice a subset of the
+    /// grouping's first key (modulo), joined with UNION ALL. On one machine several smaller hash tables beat one of tens
+    /// of millions of groups (DuckDB, 1M events: the neighbour aggregate of 31M groups 10.1 s in one slice, 7.0 s in
+    /// eight; the user-based sums 6.4 s against 4.8 s); on a cluster each slice would be one more shuffle, so 1.
+    /// </summary>
+    int AggregateSlices { get; }
+
+    /// <summary>
     /// A named parameter marker. Needs <see cref="SqlFeature.ParameterMarkers"/>: Spark refuses markers in view bodies and
     /// <c>CACHE TABLE</c>, which is every statement it materialises, so no stage uses one: small driver-made values travel
     /// as rows (<c>IEngine.WriteTableAsync</c>).
@@ -216,6 +224,8 @@ public abstract class SqlDialectBase : ISqlDialect
 
     // Spark spelling; structs compare field by field in both engines.
     public virtual string ArgMax(string key, string value) => $"min(named_struct('v', -({value}), 'k', {key})).k";
+
+    public virtual int AggregateSlices => 1;
 
     public virtual string ExactSum(string expression) => $"CAST(sum(CAST({expression} AS DECIMAL(38, 18))) AS DOUBLE)";
 

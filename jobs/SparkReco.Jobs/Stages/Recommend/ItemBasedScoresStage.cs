@@ -77,7 +77,8 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
                         a.user_ix
                 ) AS bounds
             ),
-            contributions AS (
+            sums AS (
+            {ScoreGridSql.SlicedSums(c.Dialect, "score", "because_ix", slice => $"""
                 SELECT
                     a.user_ix,
                     s.similar_ix AS item_ix,
@@ -88,18 +89,8 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
                 JOIN user_scales AS g
                     ON g.user_ix = a.user_ix
                 JOIN {c.Q(Weights(c))} AS s
-                    ON s.item_ix = a.item_ix
-            ),
-            sums AS (
-                SELECT
-                    user_ix,
-                    item_ix,
-                    sum(units / scale) AS score,
-                    {ScoreGridSql.ReasonOf(ScoreGridSql.ReasonKey(c.Dialect, "units", "because_ix"))} AS reason_ix
-                FROM contributions
-                GROUP BY
-                    user_ix,
-                    item_ix
+                    ON s.item_ix = a.item_ix{(slice is null ? "" : $"\nWHERE a.user_ix {slice}")}
+                """)}
             ),
             {CandidateCut.Render(c, _scope, "score", "s.score")}
             """),

@@ -120,23 +120,30 @@ public sealed class ItemSimilarityStage(TableScope? scope = null) : MultiTableSt
 
     private static bool Walks(StageContext c) => c.Settings.Similarity.Measure == SimilarityMeasure.Rp3Beta;
 
-    private string RenderCooccurrence(StageContext c) =>
-        $"""
-        -- {Cooccurrence}: one row per item pair (item_a < item_b) with the number of users who have both,
-        -- kept when at least {c.Settings.Similarity.MinSupport} users do.{(Walks(c) ? "\n-- walk_weight (rp3beta) = the exact sum over those users of m_u^-α, m_u = the user's basket size." : "")}
-        SELECT
-            a.item_ix AS item_a,
-            b.item_ix AS item_b,
-            count(*) AS cooccurrence{(Walks(c) ? $",\n    {c.Dialect.ExactSum("w.walk_weight")} AS walk_weight" : "")}
-        FROM {c.Q(Baskets)} AS a
-        JOIN {c.Q(Baskets)} AS b
-            ON b.user_ix = a.user_ix
-            AND a.item_ix < b.item_ix{(Walks(c) ? WalkWeights(c) : "")}
-        GROUP BY
-            a.item_ix,
-            b.item_ix
-        HAVING count(*) >= {c.Dialect.Literal(c.Settings.Similarity.MinSupport)}
-        """;
+    private string RenderCooccurrence(StageContext c)
+    {
+        // In the dialect's slices by item_a (see ISqlDialect.AggregateSlices): a pair belongs to exactly one slice.
+        var slices = c.Dialect.AggregateSlices;
+        var selects = Enumerable.Range(0, slices).Select(slice => $"""
+            SELECT
+                a.item_ix AS item_a,
+                b.item_ix AS item_b,
+                count(*) AS cooccurrence{(Walks(c) ? $",\n    {c.Dialect.ExactSum("w.walk_weight")} AS walk_weight" : "")}
+            FROM {c.Q(Baskets)} AS a
+            JOIN {c.Q(Baskets)} AS b
+                ON b.user_ix = a.user_ix
+                AND a.item_ix < b.item_ix{(Walks(c) ? WalkWeights(c) : "")}{(slices > 1 ? $"\nWHERE a.item_ix % {slices} = {slice}" : "")}
+            GROUP BY
+                a.item_ix,
+                b.item_ix
+            HAVING count(*) >= {c.Dialect.Literal(c.Settings.Similarity.MinSupport)}
+            """);
+        return $"""
+            -- {Cooccurrence}: one row per item pair (item_a < item_b) with the number of users who have both,
+            -- kept when at least {c.Settings.Similarity.MinSupport} users do.{(Walks(c) ? "\n-- walk_weight (rp3beta) = the exact sum over those users of m_u^-α, m_u = the user's basket size." : "")}
+            {string.Join("\nUNION ALL\n", selects)}
+            """;
+    }
 
     /// <summary>The join of each user's walk weight m_u^-α (rp3beta).</summary>
     private string WalkWeights(StageContext c) => $"""

@@ -30,6 +30,31 @@ public static class ScoreGridSql
     /// </summary>
     public static string ReasonOf(string packedKeys) => $"CAST({IdSpan - 1} - (max({packedKeys}) % {IdSpan} + {IdSpan}) % {IdSpan} AS INTEGER)";
 
+    /// <summary>
+    /// The <c>sums</c> CTE body: per (user_ix, item_ix) the exact sum of units / scale as <paramref name="sumColumn"/> and
+    /// the reason, over the rows <paramref name="contributions"/> gives for a slice filter (null: every row), in the
+    /// dialect's <see cref="ISqlDialect.AggregateSlices"/> slices by user (the contributions are inlined per slice, so
+    /// the filter reaches the scan, rather than a CTE the engine would materialise whole).
+    /// </summary>
+    public static string SlicedSums(ISqlDialect d, string sumColumn, string contributorColumn, Func<string?, string> contributions)
+    {
+        var slices = d.AggregateSlices;
+        static string Indent(string text) => "    " + text.Replace("\n", "\n    ", StringComparison.Ordinal);
+        return Indent(string.Join("\nUNION ALL\n", Enumerable.Range(0, slices).Select(slice => $"""
+            SELECT
+                user_ix,
+                item_ix,
+                sum(units / scale) AS {sumColumn},
+                {ReasonOf(ReasonKey(d, "units", contributorColumn))} AS reason_ix
+            FROM (
+            {Indent(contributions(slices > 1 ? $"% {slices} = {slice}" : null))}
+            ) AS contributions
+            GROUP BY
+                user_ix,
+                item_ix
+            """)));
+    }
+
     /// <summary>One comment line for the SQL header.</summary>
     public const string Note =
         "-- Terms are rounded to a per-user grid of 2^-51 of a bound on the user's sums (sources × largest |term|), so the plain sum is exact\n" +

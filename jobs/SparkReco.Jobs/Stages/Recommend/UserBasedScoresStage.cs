@@ -83,7 +83,8 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
                         n.user_ix
                 ) AS bounds
             ),
-            contributions AS (
+            sums AS (
+            {ScoreGridSql.SlicedSums(c.Dialect, "weighted_sum", "neighbor_ix", slice => $"""
                 SELECT
                     n.user_ix,
                     a.item_ix,
@@ -94,18 +95,8 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
                 JOIN user_scales AS g
                     ON g.user_ix = n.user_ix
                 JOIN {NeighborItemsTable(c)} AS a
-                    ON a.user_ix = n.neighbor_ix
-            ),
-            sums AS (
-                SELECT
-                    user_ix,
-                    item_ix,
-                    sum(units / scale) AS weighted_sum,
-                    {ScoreGridSql.ReasonOf(ScoreGridSql.ReasonKey(c.Dialect, "units", "neighbor_ix"))} AS reason_ix
-                FROM contributions
-                GROUP BY
-                    user_ix,
-                    item_ix
+                    ON a.user_ix = n.neighbor_ix{(slice is null ? "" : $"\nWHERE n.user_ix {slice}")}
+                """)}
             ),
             {CandidateCut.Render(c, _scope, "weighted_sum", "s.weighted_sum / w.total_weight", $"""
 

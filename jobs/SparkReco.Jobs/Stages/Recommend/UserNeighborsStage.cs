@@ -119,6 +119,31 @@ public sealed class UserNeighborsStage(TableScope? scope = null) : MultiTableSta
             ON n.user_ix = k.user_ix
         """;
 
+    /// <summary>
+    /// The pair aggregate: every user pair (a &lt; b) sharing kept items, with the rounded dot product and the overlap; in
+    /// the dialect's <see cref="Core.Sql.ISqlDialect.AggregateSlices"/> slices by user_a, joined with UNION ALL (a pair
+    /// belongs to exactly one slice, so the rows are the same).
+    /// </summary>
+    private string PairSlices(StageContext c, string grid)
+    {
+        var slices = c.Dialect.AggregateSlices;
+        return string.Join("\n    UNION ALL\n", Enumerable.Range(0, slices).Select(slice => $"""
+                SELECT
+                    a.user_ix AS user_a,
+                    b.user_ix AS user_b,
+                    sum(round(a.weight * b.weight * {grid}) / {grid}) AS similarity,
+                    count(*) AS overlap
+                FROM {c.Q(Vectors)} AS a
+                JOIN {c.Q(Vectors)} AS b
+                    ON b.item_ix = a.item_ix
+                    AND a.user_ix < b.user_ix{(slices > 1 ? $"\n    WHERE a.user_ix % {slices} = {slice}" : "")}
+                GROUP BY
+                    a.user_ix,
+                    b.user_ix
+                HAVING count(*) >= {c.Dialect.Literal(c.Settings.Neighbors.MinOverlap)}
+            """));
+    }
+
     private string RenderNeighbors(StageContext c)
     {
         var grid = c.Dialect.Literal(4503599627370496.0); // 2^52
@@ -129,19 +154,7 @@ public sealed class UserNeighborsStage(TableScope? scope = null) : MultiTableSta
         -- Each term of the dot product of unit vectors is rounded to a multiple of 2^-52 (error below 1.2e-16): every
         -- partial sum is then exact, so the result does not depend on the order the engine adds the rows in.
         WITH pair_similarity AS (
-            SELECT
-                a.user_ix AS user_a,
-                b.user_ix AS user_b,
-                sum(round(a.weight * b.weight * {grid}) / {grid}) AS similarity,
-                count(*) AS overlap
-            FROM {c.Q(Vectors)} AS a
-            JOIN {c.Q(Vectors)} AS b
-                ON b.item_ix = a.item_ix
-                AND a.user_ix < b.user_ix
-            GROUP BY
-                a.user_ix,
-                b.user_ix
-            HAVING count(*) >= {c.Dialect.Literal(c.Settings.Neighbors.MinOverlap)}
+        {PairSlices(c, grid)}
         ),
         both_directions AS (
             SELECT

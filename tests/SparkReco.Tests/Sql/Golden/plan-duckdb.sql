@@ -212,6 +212,105 @@ FROM "cf_item_baskets" AS a
 JOIN "cf_item_baskets" AS b
     ON b.user_ix = a.user_ix
     AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 0
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "cf_item_baskets" AS a
+JOIN "cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 1
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "cf_item_baskets" AS a
+JOIN "cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 2
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "cf_item_baskets" AS a
+JOIN "cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 3
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "cf_item_baskets" AS a
+JOIN "cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 4
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "cf_item_baskets" AS a
+JOIN "cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 5
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "cf_item_baskets" AS a
+JOIN "cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 6
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "cf_item_baskets" AS a
+JOIN "cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 7
 GROUP BY
     a.item_ix,
     b.item_ix
@@ -403,6 +502,112 @@ WITH pair_similarity AS (
     JOIN "cf_neighbor_vectors" AS b
         ON b.item_ix = a.item_ix
         AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 0
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "cf_neighbor_vectors" AS a
+    JOIN "cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 1
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "cf_neighbor_vectors" AS a
+    JOIN "cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 2
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "cf_neighbor_vectors" AS a
+    JOIN "cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 3
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "cf_neighbor_vectors" AS a
+    JOIN "cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 4
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "cf_neighbor_vectors" AS a
+    JOIN "cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 5
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "cf_neighbor_vectors" AS a
+    JOIN "cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 6
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "cf_neighbor_vectors" AS a
+    JOIN "cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 7
     GROUP BY
         a.user_ix,
         b.user_ix
@@ -520,26 +725,187 @@ user_scales AS (
             a.user_ix
     ) AS bounds
 ),
-contributions AS (
-    SELECT
-        a.user_ix,
-        s.similar_ix AS item_ix,
-        a.item_ix AS because_ix,
-        g.scale,
-        round(a.affinity * s.similarity * g.scale) AS units
-    FROM "cf_affinity" AS a
-    JOIN user_scales AS g
-        ON g.user_ix = a.user_ix
-    JOIN "cf_item_similarity" AS s
-        ON s.item_ix = a.item_ix
-),
 sums AS (
     SELECT
         user_ix,
         item_ix,
         sum(units / scale) AS score,
-        CAST(4294967295 - max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 AS INTEGER) AS reason_ix
-    FROM contributions
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 0
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 1
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 2
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 3
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 4
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 5
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 6
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 7
+    ) AS contributions
     GROUP BY
         user_ix,
         item_ix
@@ -651,26 +1017,187 @@ user_scales AS (
             n.user_ix
     ) AS bounds
 ),
-contributions AS (
-    SELECT
-        n.user_ix,
-        a.item_ix,
-        n.neighbor_ix,
-        g.scale,
-        round(n.similarity * a.affinity * g.scale) AS units
-    FROM "cf_user_neighbors" AS n
-    JOIN user_scales AS g
-        ON g.user_ix = n.user_ix
-    JOIN neighbor_items AS a
-        ON a.user_ix = n.neighbor_ix
-),
 sums AS (
     SELECT
         user_ix,
         item_ix,
         sum(units / scale) AS weighted_sum,
-        CAST(4294967295 - max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 AS INTEGER) AS reason_ix
-    FROM contributions
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 0
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 1
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 2
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 3
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 4
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 5
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 6
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 7
+    ) AS contributions
     GROUP BY
         user_ix,
         item_ix
@@ -1056,6 +1583,105 @@ FROM "eval_train_cf_item_baskets" AS a
 JOIN "eval_train_cf_item_baskets" AS b
     ON b.user_ix = a.user_ix
     AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 0
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "eval_train_cf_item_baskets" AS a
+JOIN "eval_train_cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 1
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "eval_train_cf_item_baskets" AS a
+JOIN "eval_train_cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 2
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "eval_train_cf_item_baskets" AS a
+JOIN "eval_train_cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 3
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "eval_train_cf_item_baskets" AS a
+JOIN "eval_train_cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 4
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "eval_train_cf_item_baskets" AS a
+JOIN "eval_train_cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 5
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "eval_train_cf_item_baskets" AS a
+JOIN "eval_train_cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 6
+GROUP BY
+    a.item_ix,
+    b.item_ix
+HAVING count(*) >= 2
+UNION ALL
+SELECT
+    a.item_ix AS item_a,
+    b.item_ix AS item_b,
+    count(*) AS cooccurrence
+FROM "eval_train_cf_item_baskets" AS a
+JOIN "eval_train_cf_item_baskets" AS b
+    ON b.user_ix = a.user_ix
+    AND a.item_ix < b.item_ix
+WHERE a.item_ix % 8 = 7
 GROUP BY
     a.item_ix,
     b.item_ix
@@ -1231,6 +1857,112 @@ WITH pair_similarity AS (
     JOIN "eval_train_cf_neighbor_vectors" AS b
         ON b.item_ix = a.item_ix
         AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 0
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "eval_train_cf_neighbor_vectors" AS a
+    JOIN "eval_train_cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 1
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "eval_train_cf_neighbor_vectors" AS a
+    JOIN "eval_train_cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 2
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "eval_train_cf_neighbor_vectors" AS a
+    JOIN "eval_train_cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 3
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "eval_train_cf_neighbor_vectors" AS a
+    JOIN "eval_train_cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 4
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "eval_train_cf_neighbor_vectors" AS a
+    JOIN "eval_train_cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 5
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "eval_train_cf_neighbor_vectors" AS a
+    JOIN "eval_train_cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 6
+    GROUP BY
+        a.user_ix,
+        b.user_ix
+    HAVING count(*) >= 2
+    UNION ALL
+    SELECT
+        a.user_ix AS user_a,
+        b.user_ix AS user_b,
+        sum(round(a.weight * b.weight * CAST(4503599627370496 AS DOUBLE)) / CAST(4503599627370496 AS DOUBLE)) AS similarity,
+        count(*) AS overlap
+    FROM "eval_train_cf_neighbor_vectors" AS a
+    JOIN "eval_train_cf_neighbor_vectors" AS b
+        ON b.item_ix = a.item_ix
+        AND a.user_ix < b.user_ix
+    WHERE a.user_ix % 8 = 7
     GROUP BY
         a.user_ix,
         b.user_ix
@@ -1332,26 +2064,187 @@ user_scales AS (
             a.user_ix
     ) AS bounds
 ),
-contributions AS (
-    SELECT
-        a.user_ix,
-        s.similar_ix AS item_ix,
-        a.item_ix AS because_ix,
-        g.scale,
-        round(a.affinity * s.similarity * g.scale) AS units
-    FROM "eval_train_cf_affinity" AS a
-    JOIN user_scales AS g
-        ON g.user_ix = a.user_ix
-    JOIN "eval_train_cf_item_similarity" AS s
-        ON s.item_ix = a.item_ix
-),
 sums AS (
     SELECT
         user_ix,
         item_ix,
         sum(units / scale) AS score,
-        CAST(4294967295 - max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 AS INTEGER) AS reason_ix
-    FROM contributions
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "eval_train_cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "eval_train_cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 0
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "eval_train_cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "eval_train_cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 1
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "eval_train_cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "eval_train_cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 2
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "eval_train_cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "eval_train_cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 3
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "eval_train_cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "eval_train_cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 4
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "eval_train_cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "eval_train_cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 5
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "eval_train_cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "eval_train_cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 6
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS score,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM "eval_train_cf_affinity" AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN "eval_train_cf_item_similarity" AS s
+            ON s.item_ix = a.item_ix
+        WHERE a.user_ix % 8 = 7
+    ) AS contributions
     GROUP BY
         user_ix,
         item_ix
@@ -1463,26 +2356,187 @@ user_scales AS (
             n.user_ix
     ) AS bounds
 ),
-contributions AS (
-    SELECT
-        n.user_ix,
-        a.item_ix,
-        n.neighbor_ix,
-        g.scale,
-        round(n.similarity * a.affinity * g.scale) AS units
-    FROM "eval_train_cf_user_neighbors" AS n
-    JOIN user_scales AS g
-        ON g.user_ix = n.user_ix
-    JOIN neighbor_items AS a
-        ON a.user_ix = n.neighbor_ix
-),
 sums AS (
     SELECT
         user_ix,
         item_ix,
         sum(units / scale) AS weighted_sum,
-        CAST(4294967295 - max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 AS INTEGER) AS reason_ix
-    FROM contributions
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "eval_train_cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 0
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "eval_train_cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 1
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "eval_train_cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 2
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "eval_train_cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 3
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "eval_train_cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 4
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "eval_train_cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 5
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "eval_train_cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 6
+    ) AS contributions
+    GROUP BY
+        user_ix,
+        item_ix
+    UNION ALL
+    SELECT
+        user_ix,
+        item_ix,
+        sum(units / scale) AS weighted_sum,
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM "eval_train_cf_user_neighbors" AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+        WHERE n.user_ix % 8 = 7
+    ) AS contributions
     GROUP BY
         user_ix,
         item_ix

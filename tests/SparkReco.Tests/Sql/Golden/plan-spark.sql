@@ -546,26 +546,25 @@ user_scales AS (
             a.user_ix
     ) AS bounds
 ),
-contributions AS (
-    SELECT
-        a.user_ix,
-        s.similar_ix AS item_ix,
-        a.item_ix AS because_ix,
-        g.scale,
-        round(a.affinity * s.similarity * g.scale) AS units
-    FROM `cf_affinity` AS a
-    JOIN user_scales AS g
-        ON g.user_ix = a.user_ix
-    JOIN `cf_item_similarity` AS s
-        ON s.item_ix = a.item_ix
-),
 sums AS (
     SELECT
         user_ix,
         item_ix,
         sum(units / scale) AS score,
-        CAST(4294967295 - max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 AS INTEGER) AS reason_ix
-    FROM contributions
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM `cf_affinity` AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN `cf_item_similarity` AS s
+            ON s.item_ix = a.item_ix
+    ) AS contributions
     GROUP BY
         user_ix,
         item_ix
@@ -678,26 +677,25 @@ user_scales AS (
             n.user_ix
     ) AS bounds
 ),
-contributions AS (
-    SELECT
-        n.user_ix,
-        a.item_ix,
-        n.neighbor_ix,
-        g.scale,
-        round(n.similarity * a.affinity * g.scale) AS units
-    FROM `cf_user_neighbors` AS n
-    JOIN user_scales AS g
-        ON g.user_ix = n.user_ix
-    JOIN neighbor_items AS a
-        ON a.user_ix = n.neighbor_ix
-),
 sums AS (
     SELECT
         user_ix,
         item_ix,
         sum(units / scale) AS weighted_sum,
-        CAST(4294967295 - max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 AS INTEGER) AS reason_ix
-    FROM contributions
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM `cf_user_neighbors` AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+    ) AS contributions
     GROUP BY
         user_ix,
         item_ix
@@ -1374,26 +1372,25 @@ user_scales AS (
             a.user_ix
     ) AS bounds
 ),
-contributions AS (
-    SELECT
-        a.user_ix,
-        s.similar_ix AS item_ix,
-        a.item_ix AS because_ix,
-        g.scale,
-        round(a.affinity * s.similarity * g.scale) AS units
-    FROM `eval_train_cf_affinity` AS a
-    JOIN user_scales AS g
-        ON g.user_ix = a.user_ix
-    JOIN `eval_train_cf_item_similarity` AS s
-        ON s.item_ix = a.item_ix
-),
 sums AS (
     SELECT
         user_ix,
         item_ix,
         sum(units / scale) AS score,
-        CAST(4294967295 - max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 AS INTEGER) AS reason_ix
-    FROM contributions
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - because_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            a.user_ix,
+            s.similar_ix AS item_ix,
+            a.item_ix AS because_ix,
+            g.scale,
+            round(a.affinity * s.similarity * g.scale) AS units
+        FROM `eval_train_cf_affinity` AS a
+        JOIN user_scales AS g
+            ON g.user_ix = a.user_ix
+        JOIN `eval_train_cf_item_similarity` AS s
+            ON s.item_ix = a.item_ix
+    ) AS contributions
     GROUP BY
         user_ix,
         item_ix
@@ -1506,26 +1503,25 @@ user_scales AS (
             n.user_ix
     ) AS bounds
 ),
-contributions AS (
-    SELECT
-        n.user_ix,
-        a.item_ix,
-        n.neighbor_ix,
-        g.scale,
-        round(n.similarity * a.affinity * g.scale) AS units
-    FROM `eval_train_cf_user_neighbors` AS n
-    JOIN user_scales AS g
-        ON g.user_ix = n.user_ix
-    JOIN neighbor_items AS a
-        ON a.user_ix = n.neighbor_ix
-),
 sums AS (
     SELECT
         user_ix,
         item_ix,
         sum(units / scale) AS weighted_sum,
-        CAST(4294967295 - max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 AS INTEGER) AS reason_ix
-    FROM contributions
+        CAST(4294967295 - (max(CAST(floor(units / CAST(2097152 AS DOUBLE)) AS BIGINT) * 4294967296 + (4294967295 - neighbor_ix)) % 4294967296 + 4294967296) % 4294967296 AS INTEGER) AS reason_ix
+    FROM (
+        SELECT
+            n.user_ix,
+            a.item_ix,
+            n.neighbor_ix,
+            g.scale,
+            round(n.similarity * a.affinity * g.scale) AS units
+        FROM `eval_train_cf_user_neighbors` AS n
+        JOIN user_scales AS g
+            ON g.user_ix = n.user_ix
+        JOIN neighbor_items AS a
+            ON a.user_ix = n.neighbor_ix
+    ) AS contributions
     GROUP BY
         user_ix,
         item_ix
