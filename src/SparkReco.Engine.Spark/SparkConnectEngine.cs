@@ -26,7 +26,7 @@ namespace SparkReco.Engine.Spark;
 /// itself (<see cref="SparkDialect.ExactSum"/>). Override with <see cref="SparkConnectOptions.AnsiMode"/>.</item>
 /// </list>
 /// </remarks>
-public sealed class SparkConnectEngine : IEngine
+public sealed class SparkConnectEngine : IEngine, ILakeFiles
 {
     /// <summary>Spark Connect's default inbound limit is 128 MB; one LocalRelation (a chunk) larger than this is refused before sending.</summary>
     private const int MaxLocalRelationBytes = 64 * 1024 * 1024;
@@ -278,6 +278,44 @@ public sealed class SparkConnectEngine : IEngine
         var schema = response.Schema?.Schema_;
         if (schema?.KindCase != DataType.KindOneofCase.Struct) return [];
         return schema.Struct.Fields.Select(f => (f.Name, f.DataType.KindCase.ToString())).ToList();
+    }
+
+    /// <summary>AnalyzePlan of a Read relation over the parquet data source: Spark lists the path and infers the schema, reading footers only.</summary>
+    public async Task<IReadOnlyList<LakeColumn>> ParquetSchemaAsync(string path, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var request = new AnalyzePlanRequest { Schema = new AnalyzePlanRequest.Types.Schema { Plan = new Plan { Root = LakePlans.ReadParquet(path) } } };
+        var response = await _client.AnalyzeAsync(request, $"reading the Parquet schema at '{path}'", cancellationToken);
+        var schema = response.Schema?.Schema_;
+        if (schema?.KindCase != DataType.KindOneofCase.Struct) return [];
+        return schema.Struct.Fields.Select(LakePlans.Column).ToList();
+    }
+
+    public async Task<IReadOnlyList<LakeFile>> ParquetFilesAsync(string path, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var rows = await QueryAsync(LakePlans.FilesQuery(path), cancellationToken);
+        return rows.Select(r => new LakeFile(
+            (string)r["file_path"]!,
+            Convert.ToInt64(r["file_size"], System.Globalization.CultureInfo.InvariantCulture),
+            r["modified"] is DateTime t ? DateTime.SpecifyKind(t, DateTimeKind.Utc) : default,
+            Convert.ToInt64(r["row_count"], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+    }
+
+    public async Task WriteTextAsync(string path, string content, bool append, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(content);
+        var (data, _) = await ArrowConversion.WriteStreamAsync([("value", ColumnType.Text)], One(new ColumnTable(1, [Core.Engine.Column.Of("value", new string?[] { content })])), cancellationToken);
+        if (data.Length > MaxLocalRelationBytes)
+            throw new EngineException($"Spark Connect: the text for '{path}' is {data.Length / (1024 * 1024)} MB, above the {MaxLocalRelationBytes / (1024 * 1024)} MB one request may carry.");
+        await RunAsync($"-- write {content.Length} character(s) as text to {path}{(append ? " (append)" : "")}", new Plan { Command = new Command { WriteOperation = LakePlans.WriteText(data, path, append) } }, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<ColumnTable> One(ColumnTable table)
+    {
+        await Task.CompletedTask;
+        yield return table;
     }
 
     private void Remember(string table, bool cached)

@@ -36,11 +36,14 @@ public sealed class JobRunner
     private readonly IReadOnlyList<IRunArtifact> _artifacts;
     private readonly IInputInspector _inputs;
 
-    /// <param name="inputs">Finds and checks the input files; by default the one <see cref="InputInspectors.For"/> chooses for the settings.</param>
+    /// <param name="inputs">
+    /// Finds and checks the input files; by default the one <see cref="InputInspectors.For"/> chooses for the settings (data-lake
+    /// inputs on Spark are checked through an engine session of their own, opened with <paramref name="engineFactory"/>).
+    /// </param>
     public JobRunner(JobSettings settings, EngineFactory engineFactory, ILogger logger, IRunObserver? observer = null, JobPlan? plan = null,
         IReadOnlyList<IRunArtifact>? artifacts = null, IInputInspector? inputs = null)
     {
-        _inputs = inputs ?? InputInspectors.For(settings);
+        _inputs = inputs ?? InputInspectors.For(settings, ct => engineFactory(settings.Engine, ct));
         _settings = settings;
         _engineFactory = engineFactory;
         _logger = logger;
@@ -431,15 +434,30 @@ public sealed class JobRunner
     }
 
     private static string RelativeName(InputTable table, string file) =>
-        table.Source.IsDirectory ? Path.GetRelativePath(table.Source.Path, file) : Path.GetFileName(file);
+        table.LakeFiles is not null ? LakeRelativeName(table.Source.Path, file)
+        : table.Source.IsDirectory ? Path.GetRelativePath(table.Source.Path, file) : Path.GetFileName(file);
 
-    /// <summary>Identifies the input: each file's path (relative to its input), size and footer row count.</summary>
+    /// <summary>A lake file's name below the configured path when Spark names it with that prefix, else its full path as Spark gave it.</summary>
+    private static string LakeRelativeName(string root, string file)
+    {
+        var prefix = root.TrimEnd('/') + "/";
+        return file.StartsWith(prefix, StringComparison.Ordinal) ? file[prefix.Length..] : file;
+    }
+
+    /// <summary>Identifies the input: each file's path (relative to its input), size and modification time, and each input's row count.</summary>
     private static string Fingerprint(InputCatalog catalog)
     {
         var text = new StringBuilder();
         foreach (var table in new[] { catalog.Events, catalog.Items, catalog.Follows }.OfType<InputTable>())
         {
             text.Append(table.Name).Append(':').Append(table.Rows).Append('\n');
+            if (table.LakeFiles is { } lakeFiles)
+            {
+                // On a lake the engine reported each file's size and modification time; this machine cannot stat them.
+                foreach (var file in lakeFiles)
+                    text.Append(RelativeName(table, file.Path)).Append(' ').Append(file.Bytes).Append(' ').Append(file.ModifiedUtc.Ticks).Append('\n');
+                continue;
+            }
             foreach (var file in table.Files)
             {
                 var relative = RelativeName(table, file);
