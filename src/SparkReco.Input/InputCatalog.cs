@@ -42,7 +42,7 @@ public static class InputInspectors
     {
         ArgumentNullException.ThrowIfNull(settings);
         var input = settings.Input;
-        var remote = new[] { input.Events, input.Items, input.Follows }.Any(InputPaths.IsRemote);
+        var remote = new[] { input.Events, input.Items, input.Follows }.Any(LakePaths.IsRemote);
         return settings.Engine.Kind == "spark" && remote && openEngine is not null
             ? new LakeInputInspector(openEngine)
             : LocalInputInspector.Instance;

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using SparkReco.Core.Configuration;
 using SparkReco.Core.Errors;
 
@@ -116,22 +115,4 @@ internal static class InputContract
     };
 
     private static string Pascal(string contract) => string.Concat(contract.Split('_').Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
-}
-
-/// <summary>Tells local paths from data-lake URLs.</summary>
-public static partial class InputPaths
-{
-    /// <summary>The scheme of a URL such as s3a://bucket/events (lower case), or null for a plain path or a file:// URL (both local).</summary>
-    public static string? RemoteScheme(string? path)
-    {
-        if (path is null) return null;
-        var scheme = Scheme().Match(path);
-        if (!scheme.Success || scheme.Groups[1].Value.Equals("file", StringComparison.OrdinalIgnoreCase)) return null;
-        return scheme.Groups[1].Value.ToLowerInvariant();
-    }
-
-    public static bool IsRemote(string? path) => RemoteScheme(path) is not null;
-
-    [GeneratedRegex("^([A-Za-z][A-Za-z0-9+.-]+)://")]
-    private static partial Regex Scheme();
 }

@@ -38,7 +38,7 @@ public sealed class LakeInputInspector : IInputInspector
         {
             foreach (var table in tables)
             {
-                if (!InputPaths.IsRemote(table.Path))
+                if (!LakePaths.IsRemote(table.Path))
                 {
                     checkedTables[table.Table] = await LocalInputInspector.CheckAsync(table, problems, cancellationToken);
                     continue;

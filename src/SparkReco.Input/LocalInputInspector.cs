@@ -1,6 +1,7 @@
 using Parquet;
 using Parquet.Schema;
 using SparkReco.Core.Configuration;
+using SparkReco.Core.Engine;
 using SparkReco.Core.Errors;
 using SparkReco.Core.Sql;
 
@@ -45,7 +46,7 @@ public sealed class LocalInputInspector : IInputInspector
     /// </summary>
     private static void ThrowIfRemote(string setting, string? path)
     {
-        if (InputPaths.RemoteScheme(path) is not { } scheme) return;
+        if (LakePaths.RemoteScheme(path) is not { } scheme) return;
         throw new ConfigurationException(
             $"setting '{setting}' is '{path}', a remote {scheme}:// path; the embedded engine (DuckDB) reads local files only, and so does the input check " +
             "of commands that do not connect to a server (plan). Run with the Spark engine (Engine:Kind=spark and Engine:SparkRemote), which checks and reads " +
