@@ -9,7 +9,10 @@ namespace SparkReco.Spark.Tests;
 /// <summary>Engine:SparkRemote / --spark-remote and the choice of publish protocol, as the CLI reads them.</summary>
 public sealed class SettingsTests
 {
-    private static JobSettings Load(params (string Key, string Value)[] values) =>
+    private static JobSettings Load(params (string Key, string Value)[] values) => LoadFor(values);
+
+    /// <summary>Settings as the CLI loads them, from these values only.</summary>
+    internal static JobSettings LoadFor(params (string Key, string Value)[] values) =>
         SettingsLoader.Load(null, values.ToDictionary(v => v.Key, v => (string?)v.Value));
 
     [Fact]
