@@ -132,4 +132,28 @@ public sealed class LakePublishingTests : IAsyncLifetime
         Assert.Contains("report.html", error.Message, StringComparison.Ordinal);
         Assert.Empty(_writes);
     }
+
+    private sealed class CountingInspector : SparkReco.Input.IInputInspector
+    {
+        public int Calls { get; private set; }
+
+        public Task<SparkReco.Input.InputCatalog> InspectAsync(SparkReco.Core.Configuration.InputSettings settings, CancellationToken cancellationToken)
+        {
+            Calls++;
+            throw new InvalidOperationException("inputs are not inspected in this test");
+        }
+    }
+
+    [Fact]
+    public async Task The_runner_refuses_an_object_store_output_on_duckdb_before_inspecting_inputs_or_opening_an_engine()
+    {
+        var settings = SettingsTests.LoadFor(("Input:Events", "events"), ("Output:Path", Output));
+        var inspector = new CountingInspector();
+        var engines = 0;
+        var runner = new SparkReco.Jobs.Running.JobRunner(settings, (_, _) => { engines++; throw new InvalidOperationException("no engine in this test"); },
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, inputs: inspector);
+        var error = await Assert.ThrowsAsync<ConfigurationException>(() => runner.RunAsync(CancellationToken.None));
+        Assert.Contains("'Output:Path'", error.Message, StringComparison.Ordinal);
+        Assert.Equal((0, 0), (inspector.Calls, engines));
+    }
 }

@@ -64,13 +64,14 @@ public sealed class JobRunner
         var startedAt = DateTime.UtcNow;
         runId ??= NewRunId(startedAt);
         CheckOutputPlacement(_settings);
+        // An object-store output the engine cannot write (DuckDB) is refused before any work (exit 2).
+        var lakeOutput = OutputPublishers.IsLake(_settings);
         var catalog = await _inputs.InspectAsync(_settings.Input, ct);
         _logger.LogInformation("Run {RunId}: events {Files} file(s), {Rows} rows; items {Items}; follows {Follows}",
             runId, catalog.Events.Files.Count, catalog.Events.Rows, catalog.Items?.Rows.ToString(CultureInfo.InvariantCulture) ?? "none", catalog.Follows?.Rows.ToString(CultureInfo.InvariantCulture) ?? "none");
 
         // The publish protocol depends on the engine (rename in place, or run folders and a pointer on Spark) and on where the
         // output is: an object store is written through the engine, so its publisher exists only once the engine is open.
-        var lakeOutput = OutputPublishers.IsLake(_settings);
         var localPublisher = lakeOutput ? null : OutputPublishers.For(_settings);
         using var outputLock = localPublisher is null ? null : OutputLock.Acquire(localPublisher.OutputDirectory, runId);
         if (outputLock?.RecoveredStaleLock == true) _logger.LogWarning("The previous run on {Output} died without releasing its lock; taking it over", _settings.Output.Path);
