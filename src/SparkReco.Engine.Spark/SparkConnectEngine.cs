@@ -26,19 +26,21 @@ namespace SparkReco.Engine.Spark;
 /// itself (<see cref="SparkDialect.ExactSum"/>). Override with <see cref="SparkConnectOptions.AnsiMode"/>.</item>
 /// </list>
 /// </remarks>
-public sealed class SparkConnectEngine : IEngine
+public sealed class SparkConnectEngine : IEngine, ILakeFiles
 {
-    /// <summary>Spark Connect's default inbound limit is 128 MB; a LocalRelation larger than this is refused before sending.</summary>
+    /// <summary>Spark Connect's default inbound limit is 128 MB; one LocalRelation (a chunk) larger than this is refused before sending.</summary>
     private const int MaxLocalRelationBytes = 64 * 1024 * 1024;
 
     private readonly SparkConnectClient _client;
     private readonly ILogger _logger;
+    private readonly long _chunkBytes;
     // Views this session created, in order, so dispose releases them (caches first). Insertion order is kept.
     private readonly List<(string Name, bool Cached)> _views = [];
 
-    private SparkConnectEngine(SparkConnectClient client, string version, ILogger logger)
+    private SparkConnectEngine(SparkConnectClient client, string version, ILogger logger, long chunkBytes)
     {
         _client = client;
+        _chunkBytes = chunkBytes;
         Version = version;
         _logger = logger;
     }
@@ -55,6 +57,8 @@ public sealed class SparkConnectEngine : IEngine
     public static async Task<SparkConnectEngine> OpenAsync(SparkConnectOptions options, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.LocalRelationChunkBytes is <= 0 or > MaxLocalRelationBytes)
+            throw new ArgumentOutOfRangeException(nameof(options), options.LocalRelationChunkBytes, $"LocalRelationChunkBytes must be between 1 and {MaxLocalRelationBytes}.");
         var client = new SparkConnectClient(options.Remote, options.Retry, options.Logger);
         try
         {
@@ -74,7 +78,7 @@ public sealed class SparkConnectEngine : IEngine
                         "SparkReco needs it for identical results across engines; allow clients to set it on the server (or set it there).");
             }
             var version = await client.AnalyzeAsync(new AnalyzePlanRequest { SparkVersion = new AnalyzePlanRequest.Types.SparkVersion() }, "reading the Spark version", ct);
-            var engine = new SparkConnectEngine(client, "Spark " + version.SparkVersion.Version, options.Logger);
+            var engine = new SparkConnectEngine(client, "Spark " + version.SparkVersion.Version, options.Logger, options.LocalRelationChunkBytes);
             options.Logger.LogInformation("Spark Connect session {Session} on {Remote}: {Version}", client.SessionId, options.Remote, engine.Version);
             return engine;
         }
@@ -135,15 +139,42 @@ public sealed class SparkConnectEngine : IEngine
         WriteTableAsync(table, schema, blocks, sessionOnly: false, cancellationToken);
 
     /// <summary>
-    /// The rows travel as one Arrow IPC stream in a LocalRelation, registered as a temporary view: they live in the
-    /// session's plan on the server and are never written to storage, whatever <paramref name="sessionOnly"/> says
-    /// (so the view is never cached either: a cache could spill to executor disks).
+    /// The rows travel as Arrow IPC in a LocalRelation, registered as a temporary view: they live in the session's plan on
+    /// the server and are never written to storage, whatever <paramref name="sessionOnly"/> says (so the view is never
+    /// cached either: a cache could spill to executor disks). A table above <see cref="SparkConnectOptions.LocalRelationChunkBytes"/>
+    /// is sent in chunks, each its own LocalRelation view (<c>&lt;table&gt;__chunk_0000</c>, …) in its own request, and
+    /// <paramref name="table"/> becomes the view <c>UNION ALL</c> of them in row order: one request of many chunks would
+    /// still meet the server's inbound message limit, while views and UNION ALL work alike on Spark 3.5 and 4.x.
     /// </summary>
     public async Task<long> WriteTableAsync(string table, IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, bool sessionOnly, CancellationToken cancellationToken)
     {
-        var (data, rows) = await ArrowConversion.WriteStreamAsync(schema, blocks, cancellationToken);
+        ArgumentNullException.ThrowIfNull(schema);
+        var (chunks, rows) = await ArrowConversion.WriteChunksAsync(schema, blocks, _chunkBytes, cancellationToken);
+        var shape = string.Join(", ", schema.Select(c => $"{c.Name} {c.Type}"));
+        if (chunks.Count == 1)
+        {
+            await CreateLocalViewAsync(table, chunks[0], $"-- {table}: {rows} driver-made row(s) as a LocalRelation view ({shape})", cancellationToken);
+            return rows;
+        }
+        var names = new List<string>(chunks.Count);
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var name = ChunkViewName(table, i);
+            await CreateLocalViewAsync(name, chunks[i], $"-- {table}: chunk {i + 1} of {chunks.Count} of {rows} driver-made row(s) as a LocalRelation view ({shape})", cancellationToken);
+            names.Add(name);
+        }
+        await ExecuteAsync(Dialect.CreateView(table, string.Join("\nUNION ALL\n", names.Select(n => "SELECT * FROM " + Dialect.Quote(n)))), cancellationToken);
+        Remember(table, cached: false);
+        return rows;
+    }
+
+    /// <summary>The view that holds chunk <paramref name="index"/> of a driver-made table sent in chunks.</summary>
+    public static string ChunkViewName(string table, int index) => $"{table}__chunk_{index:D4}";
+
+    private async Task CreateLocalViewAsync(string name, byte[] data, string description, CancellationToken cancellationToken)
+    {
         if (data.Length > MaxLocalRelationBytes)
-            throw new EngineException($"Spark Connect: the driver-made table '{table}' is {data.Length / (1024 * 1024)} MB as Arrow, above the {MaxLocalRelationBytes / (1024 * 1024)} MB a LocalRelation may carry; such a table belongs in the engine's SQL, not on the driver.");
+            throw new EngineException($"Spark Connect: a row of the driver-made table '{name}' makes a LocalRelation of {data.Length / (1024 * 1024)} MB as Arrow, above the {MaxLocalRelationBytes / (1024 * 1024)} MB one request may carry; such values belong in the engine's SQL, not on the driver.");
         var plan = new Plan
         {
             Command = new Command
@@ -151,16 +182,15 @@ public sealed class SparkConnectEngine : IEngine
                 CreateDataframeView = new CreateDataFrameViewCommand
                 {
                     Input = new Relation { LocalRelation = new LocalRelation { Data = Google.Protobuf.ByteString.CopyFrom(data) } },
-                    Name = table,
+                    Name = name,
                     IsGlobal = false,
                     Replace = true,
                 },
             },
         };
         // The rows themselves never reach a log: only the table's name and shape do.
-        await RunAsync($"-- {table}: {rows} driver-made row(s) as a LocalRelation view ({string.Join(", ", schema.Select(c => $"{c.Name} {c.Type}"))})", plan, cancellationToken);
-        Remember(table, cached: false);
-        return rows;
+        await RunAsync(description, plan, cancellationToken);
+        Remember(name, cached: false);
     }
 
     /// <summary>
@@ -248,6 +278,44 @@ public sealed class SparkConnectEngine : IEngine
         var schema = response.Schema?.Schema_;
         if (schema?.KindCase != DataType.KindOneofCase.Struct) return [];
         return schema.Struct.Fields.Select(f => (f.Name, f.DataType.KindCase.ToString())).ToList();
+    }
+
+    /// <summary>AnalyzePlan of a Read relation over the parquet data source: Spark lists the path and infers the schema, reading footers only.</summary>
+    public async Task<IReadOnlyList<LakeColumn>> ParquetSchemaAsync(string path, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var request = new AnalyzePlanRequest { Schema = new AnalyzePlanRequest.Types.Schema { Plan = new Plan { Root = LakePlans.ReadParquet(path) } } };
+        var response = await _client.AnalyzeAsync(request, $"reading the Parquet schema at '{path}'", cancellationToken);
+        var schema = response.Schema?.Schema_;
+        if (schema?.KindCase != DataType.KindOneofCase.Struct) return [];
+        return schema.Struct.Fields.Select(LakePlans.Column).ToList();
+    }
+
+    public async Task<IReadOnlyList<LakeFile>> ParquetFilesAsync(string path, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var rows = await QueryAsync(LakePlans.FilesQuery(path), cancellationToken);
+        return rows.Select(r => new LakeFile(
+            (string)r["file_path"]!,
+            Convert.ToInt64(r["file_size"], System.Globalization.CultureInfo.InvariantCulture),
+            r["modified"] is DateTime t ? DateTime.SpecifyKind(t, DateTimeKind.Utc) : default,
+            Convert.ToInt64(r["row_count"], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+    }
+
+    public async Task WriteTextAsync(string path, string content, bool append, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(content);
+        var (data, _) = await ArrowConversion.WriteStreamAsync([("value", ColumnType.Text)], One(new ColumnTable(1, [Core.Engine.Column.Of("value", new string?[] { content })])), cancellationToken);
+        if (data.Length > MaxLocalRelationBytes)
+            throw new EngineException($"Spark Connect: the text for '{path}' is {data.Length / (1024 * 1024)} MB, above the {MaxLocalRelationBytes / (1024 * 1024)} MB one request may carry.");
+        await RunAsync($"-- write {content.Length} character(s) as text to {path}{(append ? " (append)" : "")}", new Plan { Command = new Command { WriteOperation = LakePlans.WriteText(data, path, append) } }, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<ColumnTable> One(ColumnTable table)
+    {
+        await Task.CompletedTask;
+        yield return table;
     }
 
     private void Remember(string table, bool cached)

@@ -33,4 +33,11 @@ public sealed record SparkConnectOptions(SparkRemote Remote)
     public string Setting { get; init; } = "Engine:SparkRemote";
 
     public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>
+    /// The size (estimated from the values) above which a driver-made table is sent as several LocalRelations. 16 MiB keeps
+    /// each request far below Spark Connect's default 128 MB inbound limit; tests set it small. Not a user setting: it
+    /// changes how rows travel, never what the tables hold.
+    /// </summary>
+    public long LocalRelationChunkBytes { get; init; } = 16 * 1024 * 1024;
 }

@@ -142,6 +142,12 @@ public sealed class OutputPublisher : IOutputPublisher
     }
 
     /// <summary>Replaces the published tables with the staged ones, then writes the manifest and <c>_SUCCESS</c>.</summary>
+    public Task PublishAsync(string staging, RunManifest manifest, CancellationToken cancellationToken)
+    {
+        Publish(staging, manifest);
+        return Task.CompletedTask;
+    }
+
     public void Publish(string staging, RunManifest manifest)
     {
         try

@@ -1,3 +1,4 @@
+using SparkReco.Core.Engine;
 using SparkReco.Core.Errors;
 
 namespace SparkReco.Publishing;
@@ -33,17 +34,14 @@ public sealed class RunFolderPublisher : IOutputPublisher
     /// <summary>
     /// The driver writes the manifest, <c>_SUCCESS</c> and the pointer with local file I/O, so the output must be a local
     /// path or a <c>file://</c> URL (a folder the Spark server sees at the same place: the same machine, or a shared mount).
+    /// Object-store URLs are published by <see cref="LakeRunFolderPublisher"/>.
     /// </summary>
     public static string LocalPath(string output)
     {
         ArgumentNullException.ThrowIfNull(output);
         if (output.StartsWith("file://", StringComparison.OrdinalIgnoreCase)) return new Uri(output).LocalPath;
-        var scheme = System.Text.RegularExpressions.Regex.Match(output, "^([A-Za-z][A-Za-z0-9+.-]+)://");
-        if (scheme.Success)
-            throw new ConfigurationException(
-                $"setting 'Output:Path' is '{output}', a {scheme.Groups[1].Value}:// URL. On the Spark engine the executors would write the tables there, " +
-                "but this build's driver writes manifest.json, _SUCCESS and the _LATEST pointer with local file I/O only, so object-store outputs are not supported yet. " +
-                "Use a local path or file:// URL that the Spark server sees at the same place (the same machine, or a shared mount).");
+        if (LakePaths.IsRemote(output))
+            throw new ArgumentException($"'{output}' is an object-store URL; it is published by {nameof(LakeRunFolderPublisher)}.", nameof(output));
         return output;
     }
 
@@ -88,6 +86,12 @@ public sealed class RunFolderPublisher : IOutputPublisher
             throw new PublishException($"Cannot create the run folder '{folder}': {e.Message}. Check that Output:Path is writable and has free space.", e);
         }
         return folder;
+    }
+
+    public Task PublishAsync(string staging, RunManifest manifest, CancellationToken cancellationToken)
+    {
+        Publish(staging, manifest);
+        return Task.CompletedTask;
     }
 
     public void Publish(string staging, RunManifest manifest)

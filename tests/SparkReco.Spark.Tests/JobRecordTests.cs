@@ -46,12 +46,12 @@ public sealed class JobRecordTests(ITestOutputHelper output) : IAsyncLifetime
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
-    private JobSettings Settings(string engine, string output) => SettingsLoader.Load(Path.Combine(RepositoryRoot(), "conf", "local.json"), new Dictionary<string, string?>
+    private JobSettings Settings(string engine, string output, string? inputs = null) => SettingsLoader.Load(Path.Combine(RepositoryRoot(), "conf", "local.json"), new Dictionary<string, string?>
     {
-        ["Input:Events"] = Path.Combine(_root, "data", "events"),
-        ["Input:Items"] = Path.Combine(_root, "data", "items"),
-        ["Input:Follows"] = Path.Combine(_root, "data", "follows"),
-        ["Output:Path"] = Path.Combine(_root, output),
+        ["Input:Events"] = inputs is null ? Path.Combine(_root, "data", "events") : inputs + "/events",
+        ["Input:Items"] = inputs is null ? Path.Combine(_root, "data", "items") : inputs + "/items",
+        ["Input:Follows"] = inputs is null ? Path.Combine(_root, "data", "follows") : inputs + "/follows",
+        ["Output:Path"] = output.Contains("://", StringComparison.Ordinal) ? output : Path.Combine(_root, output),
         ["Affinity:AsOf"] = "2026-11-01T00:00:00Z",
         ["Engine:Kernels"] = "off",
         // EASE's weights are fitted on the driver from a columnar read and travel to the engine as a LocalRelation: the
@@ -208,5 +208,93 @@ public sealed class JobRecordTests(ITestOutputHelper output) : IAsyncLifetime
 
         var extra = normalised.Count - plannedCount;
         output.WriteLine($"plan: {plannedCount} statements; received: {normalised.Count} ({extra} beyond the plan: counts, samples, facts, driver-made tables, writes, releases); queries replayed from DuckDB: {replayed.Count}");
+    }
+
+    [Fact]
+    public async Task The_whole_job_reads_inputs_from_a_lake_and_publishes_to_an_object_store_through_the_server_only()
+    {
+        const string Lake = "s3a://lake/engagement";
+        const string Output = "s3a://lake/reco";
+        // 1. The same job on DuckDB, recording what the engine answers; the lake holds the same data (as the server sees it).
+        RecordingEngine? recording = null;
+        var duck = Settings("duckdb", "out-duckdb");
+        var duckResult = await new JobRunner(duck, async (settings, ct) => recording = new RecordingEngine(await DuckDbEngine.OpenAsync(settings, NullLogger.Instance, ct)), NullLogger.Instance)
+            .RunAsync(CancellationToken.None);
+        var answers = new Queue<EngineAnswer>(recording!.Answers);
+        _server.Service.Query = sql =>
+        {
+            Assert.True(answers.Count > 0, $"The Spark run sent more queries than the DuckDB run answered; the extra one: {sql}");
+            return AnswerArrow.Batches(answers.Dequeue());
+        };
+        var lake = new FakeLake();
+        var modified = new DateTime(2026, 11, 2, 3, 4, 5, DateTimeKind.Utc);
+        foreach (var (name, input) in duckResult.Manifest.Inputs!)
+        {
+            DataType schema = name switch
+            {
+                "events" => FakeLake.Events(("weight", null)),
+                "items" => FakeLake.Schema(("item_id", FakeLake.Text), ("category", FakeLake.Text), ("creator_id", FakeLake.Text)),
+                _ => FakeLake.Schema(("follower_id", FakeLake.Text), ("followee_id", FakeLake.Text)),
+            };
+            lake.DataSets[$"{Lake}/{name}"] = (schema, [new FakeLakeFile($"{Lake}/{name}/part-00000.parquet", input.Bytes, modified, input.Rows)]);
+        }
+        // The server "writes" tables onto the lake (the DuckDB run's rows and schema) and records the text files.
+        var texts = new List<WriteOperation>();
+        var tableWrites = new List<string>();
+        _server.Service.Write = write =>
+        {
+            if (write.Source == "text")
+            {
+                texts.Add(write);
+                return;
+            }
+            var table = duckResult.Manifest.Tables![write.Path[(write.Path.LastIndexOf('/') + 1)..]];
+            var columns = table.Schema.Select(c => (c.Name, c.Type switch
+            {
+                "string" => FakeLake.Text,
+                "int64" => FakeLake.Long,
+                "int32" => FakeLake.Int,
+                "double" => FakeLake.Double,
+                "timestamp" => FakeLake.Timestamp,
+                var other => throw new InvalidOperationException($"no fake type for {other}"),
+            })).ToArray();
+            lake.DataSets[write.Path] = (FakeLake.Schema(columns), [new FakeLakeFile(write.Path + "/part-00000-c000.zstd.parquet", table.Bytes, modified, table.Rows)]);
+            tableWrites.Add(write.Path);
+        };
+        lake.Attach(_server.Service);
+
+        // 2. The job on the Spark engine with lake inputs and an object-store output, opened the way the CLI opens it.
+        var result = await new JobRunner(Settings("spark", Output, Lake), Engines.Factory(NullLoggerFactory.Instance), NullLogger.Instance).RunAsync(CancellationToken.None);
+
+        // 3. Every query was answered; the inputs were checked through the server (schema, then files), in a session of their own.
+        Assert.Empty(answers);
+        Assert.Equal(["events", "items", "follows"], lake.FileQueries.Take(3).Select(p => p[(Lake.Length + 1)..]));
+        Assert.Equal(2, _server.Service.Requests<ReleaseSessionRequest>().Count());
+        Assert.Contains(_server.Service.Requests<ExecutePlanRequest>(), r => r.Plan.Command?.SqlCommand?.Sql.Contains($"OPTIONS (path '{Lake}/events', mergeSchema 'true')", StringComparison.Ordinal) == true);
+
+        // 4. Tables into the run folder on the store, then the run files, manifest, _SUCCESS and the pointer, all through the server.
+        var runFolder = $"{Output}/runs/{result.Manifest.RunId}";
+        Assert.Equal(Output, result.OutputDirectory);
+        Assert.Equal(runFolder + "/report.html", result.ReportPath);
+        Assert.Equal(duckResult.Manifest.RowCounts.Keys.Select(t => $"{runFolder}/{t}").Order(StringComparer.Ordinal), tableWrites.Order(StringComparer.Ordinal));
+        Assert.Equal([.. result.Manifest.Files.Select(f => $"{runFolder}/{f}"), runFolder + "/manifest.json", runFolder + "/_SUCCESS", Output + "/_LATEST"], texts.Select(w => w.Path));
+        Assert.Contains("report.html", result.Manifest.Files);
+        Assert.Equal(WriteOperation.Types.SaveMode.Append, texts[^1].Mode);
+        Assert.Equal(result.Manifest.RunId, (string)ArrowIpc.Rows(texts[^1].Input.LocalRelation.Data.Memory).Single()["value"]!);
+
+        // 5. The manifest on the store: inputs as the lake listed them, tables as Spark read them back.
+        var manifestText = (string)ArrowIpc.Rows(texts[^3].Input.LocalRelation.Data.Memory).Single()["value"]!;
+        var manifest = System.Text.Json.JsonSerializer.Deserialize<RunManifest>(manifestText, RunManifest.Json)!;
+        Assert.Equal(result.Manifest.RunId, manifest.RunId);
+        Assert.Equal($"{Lake}/events", manifest.Inputs!["events"].Path);
+        Assert.Equal(["part-00000.parquet"], manifest.Inputs["events"].Files);
+        Assert.Equal(duckResult.Manifest.Inputs!["events"].Rows, manifest.Inputs["events"].Rows);
+        Assert.Equal(duckResult.Manifest.RowCounts, manifest.RowCounts);
+        Assert.Equal(duckResult.Manifest.Tables!.ToDictionary(t => t.Key, t => t.Value.Rows), manifest.Tables!.ToDictionary(t => t.Key, t => t.Value.Rows));
+        Assert.Equal(duckResult.Manifest.Tables!["segments"].Schema, manifest.Tables!["segments"].Schema);
+        Assert.Equal(64, manifest.InputFingerprint.Length);
+
+        // 6. Nothing was written on this machine under the URL's name.
+        Assert.False(Directory.Exists(Path.GetFullPath("s3a:")));
     }
 }

@@ -119,11 +119,16 @@ public sealed class ProtoFieldNumberTests
         "FetchErrorDetailsResponse.Error.cause_idx = 4 optional int32",
         "FetchErrorDetailsResponse.Error.spark_throwable = 5 optional FetchErrorDetailsResponse.SparkThrowable",
         // relations.proto
+        "Relation.read = 2 oneof rel_type Read",
         "Relation.sql = 10 oneof rel_type SQL",
         "Relation.local_relation = 11 oneof rel_type LocalRelation",
         "SQL.query = 1 string",
         "LocalRelation.data = 1 optional bytes",
         "LocalRelation.schema = 2 optional string",
+        "Read.data_source = 2 oneof read_type Read.DataSource",
+        "Read.DataSource.format = 1 optional string",
+        "Read.DataSource.options = 3 map<string,string>",
+        "Read.DataSource.paths = 4 repeated string",
         // commands.proto
         "Command.write_operation = 2 oneof command_type WriteOperation",
         "Command.create_dataframe_view = 3 oneof command_type CreateDataFrameViewCommand",

@@ -23,9 +23,13 @@ public sealed class ProtocolTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private Task<SparkConnectEngine> OpenAsync(string? token = null, SparkRetryPolicy? retry = null, string parameters = "", CancellationToken ct = default) =>
+    private Task<SparkConnectEngine> OpenAsync(string? token = null, SparkRetryPolicy? retry = null, string parameters = "", long? chunkBytes = null, CancellationToken ct = default) =>
         SparkConnectEngine.OpenAsync(
-            new SparkConnectOptions(SparkRemote.Parse(_server.Remote + parameters, "Engine:SparkRemote", name => name == SparkRemote.TokenVariable ? token : null)) { Retry = retry ?? Fast },
+            new SparkConnectOptions(SparkRemote.Parse(_server.Remote + parameters, "Engine:SparkRemote", name => name == SparkRemote.TokenVariable ? token : null))
+            {
+                Retry = retry ?? Fast,
+                LocalRelationChunkBytes = chunkBytes ?? new SparkConnectOptions(SparkRemote.Parse(_server.Remote, "Engine:SparkRemote", _ => null)).LocalRelationChunkBytes,
+            },
             ct);
 
     private static bool IsUuid(string text) => Guid.TryParseExact(text, "D", out _);
@@ -342,6 +346,70 @@ public sealed class ProtocolTests : IAsyncLifetime
         Assert.Equal(["a'b", null, "ünï"], sent.Select(r => (string?)r["label"]));
         // The values travel as rows, never as SQL text.
         Assert.DoesNotContain(Spark.Requests<ExecutePlanRequest>(), r => r.Plan.Command?.SqlCommand?.Sql.Contains("a'b", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public async Task A_driver_made_table_above_the_chunk_size_travels_as_several_local_relations_that_decode_back_to_exactly_the_rows_sent()
+    {
+        // 1,000 rows in blocks of 300 (chunks cut inside blocks too), a NULL every 7th label, one label far above the budget.
+        const int Count = 1000;
+        static string? Label(int i) => i % 7 == 0 ? null : i == 500 ? new string('x', 5000) : "item-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "-ü";
+        static async IAsyncEnumerable<ColumnTable> Blocks()
+        {
+            await Task.Yield();
+            for (var start = 0; start < Count; start += 300)
+            {
+                var n = Math.Min(300, Count - start);
+                var ids = Enumerable.Range(start, n).ToArray();
+                yield return new ColumnTable(n, [Column.Of("k", ids), Column.Of("big", ids.Select(i => (long)i * 3_000_000_000L).ToArray()),
+                    Column.Of("w", ids.Select(i => i / 3.0).ToArray()), Column.Of("label", ids.Select(Label).ToArray())]);
+            }
+        }
+        const long Budget = 2048;
+        await using (var engine = await OpenAsync(chunkBytes: Budget))
+        {
+            var rows = await engine.WriteTableAsync("user_keys", [("k", ColumnType.Int32Bit), ("big", ColumnType.Int64Bit), ("w", ColumnType.Real), ("label", ColumnType.Text)], Blocks(), sessionOnly: true, CancellationToken.None);
+            Assert.Equal(Count, rows);
+        }
+
+        var requests = Spark.Requests<ExecutePlanRequest>().ToList();
+        var views = requests.Where(r => r.Plan.Command?.CreateDataframeView is not null).Select(r => r.Plan.Command.CreateDataframeView).ToList();
+        Assert.True(views.Count > 10, $"{views.Count} chunk(s)");
+        Assert.Equal(Enumerable.Range(0, views.Count).Select(i => SparkConnectEngine.ChunkViewName("user_keys", i)), views.Select(v => v.Name));
+        Assert.All(views, v => Assert.True(v.Replace && !v.IsGlobal));
+        // Every chunk is a bounded request: at most the budget plus Arrow's framing, except the one that holds the oversized row alone.
+        var decoded = views.Select(v => ArrowIpc.Rows(v.Input.LocalRelation.Data.Memory)).ToList();
+        foreach (var (view, chunkRows) in views.Zip(decoded))
+        {
+            Assert.NotEmpty(chunkRows);
+            if (chunkRows.Any(r => ((string?)r["label"])?.Length == 5000)) Assert.Single(chunkRows);
+            else Assert.InRange(view.Input.LocalRelation.Data.Length, 1, Budget + 2048);
+        }
+        var sent = decoded.SelectMany(c => c).ToList();
+        Assert.Equal(Enumerable.Range(0, Count), sent.Select(r => (int)r["k"]!));
+        Assert.Equal(Enumerable.Range(0, Count).Select(i => (long)i * 3_000_000_000L), sent.Select(r => (long)r["big"]!));
+        Assert.Equal(Enumerable.Range(0, Count).Select(i => i / 3.0), sent.Select(r => (double)r["w"]!));
+        Assert.Equal(Enumerable.Range(0, Count).Select(Label), sent.Select(r => (string?)r["label"]));
+        // The table is the union of its chunks in order, defined after the last chunk arrived; all are released at dispose.
+        var sql = requests.Where(r => r.Plan.Command?.SqlCommand is not null).Select(r => r.Plan.Command.SqlCommand.Sql).ToList();
+        Assert.Equal("CREATE OR REPLACE TEMPORARY VIEW `user_keys` AS\n" + string.Join("\nUNION ALL\n", views.Select(v => $"SELECT * FROM `{v.Name}`")), sql[0]);
+        Assert.True(requests.IndexOf(requests.First(r => r.Plan.Command?.SqlCommand?.Sql == sql[0])) > requests.IndexOf(requests.Last(r => r.Plan.Command?.CreateDataframeView is not null)));
+        Assert.Equal(["DROP VIEW IF EXISTS `user_keys`", .. views.AsEnumerable().Reverse().Select(v => $"DROP VIEW IF EXISTS `{v.Name}`")], sql.Skip(1));
+    }
+
+    [Fact]
+    public async Task A_driver_made_table_within_the_chunk_size_is_one_local_relation_named_as_the_table()
+    {
+        static async IAsyncEnumerable<ColumnTable> Blocks()
+        {
+            await Task.Yield();
+            yield return new ColumnTable(3, [Column.Of("k", new[] { 1, 2, 3 })]);
+        }
+        await using (var engine = await OpenAsync(chunkBytes: 12))
+            await engine.WriteTableAsync("keys", [("k", ColumnType.Int32Bit)], Blocks(), sessionOnly: false, CancellationToken.None);
+        var view = Assert.Single(Spark.Requests<ExecutePlanRequest>(), r => r.Plan.Command?.CreateDataframeView is not null).Plan.Command.CreateDataframeView;
+        Assert.Equal("keys", view.Name);
+        Assert.Equal([1, 2, 3], ArrowIpc.Rows(view.Input.LocalRelation.Data.Memory).Select(r => (int)r["k"]!));
     }
 
     [Fact]

@@ -9,7 +9,10 @@ namespace SparkReco.Spark.Tests;
 /// <summary>Engine:SparkRemote / --spark-remote and the choice of publish protocol, as the CLI reads them.</summary>
 public sealed class SettingsTests
 {
-    private static JobSettings Load(params (string Key, string Value)[] values) =>
+    private static JobSettings Load(params (string Key, string Value)[] values) => LoadFor(values);
+
+    /// <summary>Settings as the CLI loads them, from these values only.</summary>
+    internal static JobSettings LoadFor(params (string Key, string Value)[] values) =>
         SettingsLoader.Load(null, values.ToDictionary(v => v.Key, v => (string?)v.Value));
 
     [Fact]
@@ -53,12 +56,27 @@ public sealed class SettingsTests
         Assert.IsType<OutputPublisher>(OutputPublishers.For(Load(("Output:Path", "out"))));
     }
 
-    [Fact]
-    public void An_object_store_output_on_spark_is_refused_naming_the_setting()
+    [Theory]
+    [InlineData("spark", "s3a://bucket/reco", true)]
+    [InlineData("spark", "abfss://lake@account.dfs.core.windows.net/reco", true)]
+    [InlineData("spark", "file:///tmp/x", false)]
+    [InlineData("spark", "out", false)]
+    [InlineData("duckdb", "out", false)]
+    public void An_object_store_output_is_published_through_the_engine_only_on_spark(string engine, string output, bool lake)
     {
-        var error = Assert.Throws<ConfigurationException>(() => OutputPublishers.For(Load(("Engine:Kind", "spark"), ("Output:Path", "s3://bucket/reco"))));
-        Assert.Contains("'Output:Path'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("not supported", error.Message, StringComparison.Ordinal);
+        var settings = Load(("Engine:Kind", engine), ("Output:Path", output));
+        Assert.Equal(lake, OutputPublishers.IsLake(settings));
+        if (lake) Assert.Throws<InvalidOperationException>(() => OutputPublishers.For(settings));
+        else Assert.IsNotType<LakeRunFolderPublisher>(OutputPublishers.For(settings));
+    }
+
+    [Fact]
+    public void An_object_store_output_on_duckdb_is_refused_naming_the_setting_and_a_file_url_on_spark_is_a_local_folder()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => OutputPublishers.For(Load(("Output:Path", "s3://bucket/reco"))));
+        Assert.Equal(ExitCodes.Usage, error.ExitCode);
+        Assert.StartsWith("setting 'Output:Path' is 's3://bucket/reco', a s3:// URL; the embedded engine (DuckDB) writes local folders only", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Engine:Kind=spark", error.Message, StringComparison.Ordinal);
         Assert.Equal(Path.GetFullPath("/tmp/x"), new RunFolderPublisher(RunFolderPublisher.LocalPath("file:///tmp/x")).OutputDirectory);
     }
 }

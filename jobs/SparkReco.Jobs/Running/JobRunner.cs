@@ -36,11 +36,14 @@ public sealed class JobRunner
     private readonly IReadOnlyList<IRunArtifact> _artifacts;
     private readonly IInputInspector _inputs;
 
-    /// <param name="inputs">Finds and checks the input files; by default the one <see cref="InputInspectors.For"/> chooses for the settings.</param>
+    /// <param name="inputs">
+    /// Finds and checks the input files; by default the one <see cref="InputInspectors.For"/> chooses for the settings (data-lake
+    /// inputs on Spark are checked through an engine session of their own, opened with <paramref name="engineFactory"/>).
+    /// </param>
     public JobRunner(JobSettings settings, EngineFactory engineFactory, ILogger logger, IRunObserver? observer = null, JobPlan? plan = null,
         IReadOnlyList<IRunArtifact>? artifacts = null, IInputInspector? inputs = null)
     {
-        _inputs = inputs ?? InputInspectors.For(settings);
+        _inputs = inputs ?? InputInspectors.For(settings, ct => engineFactory(settings.Engine, ct));
         _settings = settings;
         _engineFactory = engineFactory;
         _logger = logger;
@@ -61,29 +64,33 @@ public sealed class JobRunner
         var startedAt = DateTime.UtcNow;
         runId ??= NewRunId(startedAt);
         CheckOutputPlacement(_settings);
+        // An object-store output the engine cannot write (DuckDB) is refused before any work (exit 2).
+        var lakeOutput = OutputPublishers.IsLake(_settings);
         var catalog = await _inputs.InspectAsync(_settings.Input, ct);
         _logger.LogInformation("Run {RunId}: events {Files} file(s), {Rows} rows; items {Items}; follows {Follows}",
             runId, catalog.Events.Files.Count, catalog.Events.Rows, catalog.Items?.Rows.ToString(CultureInfo.InvariantCulture) ?? "none", catalog.Follows?.Rows.ToString(CultureInfo.InvariantCulture) ?? "none");
 
-        // The publish protocol depends on the engine (rename in place, or run folders and a pointer on Spark).
-        var publisher = OutputPublishers.For(_settings);
-        using var outputLock = OutputLock.Acquire(publisher.OutputDirectory, runId);
-        if (outputLock.RecoveredStaleLock) _logger.LogWarning("The previous run on {Output} died without releasing its lock; taking it over", _settings.Output.Path);
-        foreach (var note in publisher.Recover()) _logger.LogWarning("Output repair: {Note}", note);
+        // The publish protocol depends on the engine (rename in place, or run folders and a pointer on Spark) and on where the
+        // output is: an object store is written through the engine, so its publisher exists only once the engine is open.
+        var localPublisher = lakeOutput ? null : OutputPublishers.For(_settings);
+        using var outputLock = localPublisher is null ? null : OutputLock.Acquire(localPublisher.OutputDirectory, runId);
+        if (outputLock?.RecoveredStaleLock == true) _logger.LogWarning("The previous run on {Output} died without releasing its lock; taking it over", _settings.Output.Path);
+        foreach (var note in localPublisher?.Recover() ?? []) _logger.LogWarning("Output repair: {Note}", note);
 
         await using var engine = await _engineFactory(_settings.Engine, ct);
+        var publisher = localPublisher ?? LakePublisher(engine);
         var staging = publisher.CreateStaging(runId);
         try
         {
             var (context, timings) = await RunStagesAsync(engine, catalog, startedAt, ct);
-            var outputRows = await StagingWrite(staging, "the tables", () => WriteTablesAsync(engine, context, staging, timings, pseudonymKey, ct));
+            var outputRows = await StagingWrite(publisher, staging, "the tables", () => WriteTablesAsync(engine, context, publisher, staging, timings, pseudonymKey, ct));
             var inputRows = new SortedDictionary<string, long>(StringComparer.Ordinal) { ["events"] = catalog.Events.Rows };
             if (catalog.Items is not null) inputRows["items"] = catalog.Items.Rows;
             if (catalog.Follows is not null) inputRows["follows"] = catalog.Follows.Rows;
             var summary = new RunSummary(runId, startedAt, context.AsOf, engine.Version, timings, outputRows, inputRows);
-            var files = await StagingWrite(staging, "the run files (metrics.json, report.html)", () => WriteArtifactsAsync(engine, context, summary, staging, ct));
+            var files = await StagingWrite(publisher, staging, "the run files (metrics.json, report.html)", () => WriteArtifactsAsync(engine, context, summary, publisher.FilesFolder(staging), ct));
             // Described from the staged files, so the manifest states what readers get, not what the stages counted.
-            var tables = await PublishedTables.DescribeAsync(staging, outputRows.Keys, ct);
+            var tables = await publisher.DescribeAsync(staging, outputRows.Keys, ct);
 
             var manifest = new RunManifest
             {
@@ -110,10 +117,10 @@ public sealed class JobRunner
                 Facts = ManifestFacts(context),
             };
             ct.ThrowIfCancellationRequested();
-            publisher.Publish(staging, manifest);
+            await publisher.PublishAsync(staging, manifest, ct);
             _logger.LogInformation("Published run {RunId} to {Output}: {Tables}", runId, _settings.Output.Path,
                 string.Join(", ", outputRows.Select(kv => $"{kv.Key} {kv.Value:N0} rows")));
-            var report = files.Contains(ReportArtifact.ReportFileName) ? Path.Combine(publisher.PublishedFolder(runId), ReportArtifact.ReportFileName) : null;
+            var report = files.Contains(ReportArtifact.ReportFileName) ? publisher.TableFolder(publisher.PublishedFolder(runId), ReportArtifact.ReportFileName) : null;
             // The last line: what a person at a terminal, or a scheduler's task log, looks for first.
             _logger.LogInformation("Run {RunId} finished in {Seconds:F1} s; report: {Report}", runId, (DateTime.UtcNow - startedAt).TotalSeconds, report ?? "none");
             return new RunResult(manifest, publisher.OutputDirectory, context, report);
@@ -121,9 +128,22 @@ public sealed class JobRunner
         catch
         {
             // The staging folder is this run's alone; the published outputs were never touched.
-            TryDelete(staging);
+            publisher.Discard(staging);
             throw;
         }
+    }
+
+    /// <summary>
+    /// An object-store output on Spark: published through the engine, without the output lock or the clean-up of failed
+    /// run folders (Spark Connect can neither create a file exclusively nor list or delete one), so it is logged.
+    /// </summary>
+    private IOutputPublisher LakePublisher(IEngine engine)
+    {
+        var lake = engine as ILakeFiles
+            ?? throw new ConfigurationException($"setting 'Output:Path' is '{_settings.Output.Path}', an object-store URL, which the {engine.Name} engine cannot write; use the Spark engine or a local folder.");
+        _logger.LogWarning("Output {Output} is on an object store: no output lock is taken and failed run folders are not removed; " +
+            "the scheduler must not start two runs on this output at once (README, Publishing on Spark)", _settings.Output.Path);
+        return OutputPublishers.ForLake(_settings, lake);
     }
 
     /// <summary>The manifest's facts: the stages' counters and what their typed results list (<see cref="IManifestFacts"/>).</summary>
@@ -139,7 +159,7 @@ public sealed class JobRunner
     /// Writing into the staging folder fails on the output's disk, not the engine's: a full or read-only output
     /// is a publish error (exit 5) that names Output:Path, whether the file system said so to .NET or to the engine.
     /// </summary>
-    private async Task<T> StagingWrite<T>(string staging, string what, Func<Task<T>> write)
+    private static async Task<T> StagingWrite<T>(IOutputPublisher publisher, string staging, string what, Func<Task<T>> write)
     {
         try
         {
@@ -155,7 +175,7 @@ public sealed class JobRunner
                 : e is UnauthorizedAccessException || IsOutputFileSystemError(cause)
                 ? "the folder is not writable. Give the job write permission there or set Output:Path to a writable folder"
                 : "an I/O error occurred. Check the folder's disk and permissions";
-            throw new PublishException($"Writing {what} to the output folder '{Path.GetFullPath(_settings.Output.Path)}' failed: {problem}. " +
+            throw new PublishException($"Writing {what} to the output folder '{publisher.OutputDirectory}' failed: {problem}. " +
                 $"The previous outputs are unchanged. ({FirstLine(cause)})", e);
         }
     }
@@ -346,7 +366,7 @@ public sealed class JobRunner
         return new StageTiming(stage.Name, rows, Math.Round(watch.Elapsed.TotalSeconds, 3));
     }
 
-    private async Task<IReadOnlyDictionary<string, long>> WriteTablesAsync(IEngine engine, StageContext context, string staging, List<StageTiming> timings, string? pseudonymKey, CancellationToken ct)
+    private async Task<IReadOnlyDictionary<string, long>> WriteTablesAsync(IEngine engine, StageContext context, IOutputPublisher publisher, string staging, List<StageTiming> timings, string? pseudonymKey, CancellationToken ct)
     {
         var rows = new SortedDictionary<string, long>(StringComparer.Ordinal);
         var watch = Stopwatch.StartNew();
@@ -360,7 +380,7 @@ public sealed class JobRunner
                 var tableWatch = Stopwatch.StartNew();
                 _observer.StepStarted("write " + stage.Name, 0, 0);
                 var table = pseudonymize ? await Pseudonymizer.PrepareAsync(engine, stage, ct) : stage.Name;
-                await engine.WriteParquetAsync(table, Path.Combine(staging, stage.Name), stage.OutputOrder, _settings.Output.Compression, ct);
+                await engine.WriteParquetAsync(table, publisher.TableFolder(staging, stage.Name), stage.OutputOrder, _settings.Output.Compression, ct);
                 rows[stage.Name] = timings.First(t => t.Stage == stage.Name).Rows;
                 _observer.StepFinished("write " + stage.Name, rows[stage.Name], tableWatch.Elapsed);
             }
@@ -375,12 +395,12 @@ public sealed class JobRunner
         return rows;
     }
 
-    private async Task<IReadOnlyList<string>> WriteArtifactsAsync(IEngine engine, StageContext context, RunSummary summary, string staging, CancellationToken ct)
+    private async Task<IReadOnlyList<string>> WriteArtifactsAsync(IEngine engine, StageContext context, RunSummary summary, string folder, CancellationToken ct)
     {
         var files = new List<string>();
         foreach (var artifact in _artifacts.Where(a => a.IsEnabled(context)))
         {
-            await artifact.WriteAsync(engine, context, summary, Path.Combine(staging, artifact.FileName), ct);
+            await artifact.WriteAsync(engine, context, summary, Path.Combine(folder, artifact.FileName), ct);
             files.Add(artifact.FileName);
         }
         return files;
@@ -431,15 +451,30 @@ public sealed class JobRunner
     }
 
     private static string RelativeName(InputTable table, string file) =>
-        table.Source.IsDirectory ? Path.GetRelativePath(table.Source.Path, file) : Path.GetFileName(file);
+        table.LakeFiles is not null ? LakeRelativeName(table.Source.Path, file)
+        : table.Source.IsDirectory ? Path.GetRelativePath(table.Source.Path, file) : Path.GetFileName(file);
 
-    /// <summary>Identifies the input: each file's path (relative to its input), size and footer row count.</summary>
+    /// <summary>A lake file's name below the configured path when Spark names it with that prefix, else its full path as Spark gave it.</summary>
+    private static string LakeRelativeName(string root, string file)
+    {
+        var prefix = root.TrimEnd('/') + "/";
+        return file.StartsWith(prefix, StringComparison.Ordinal) ? file[prefix.Length..] : file;
+    }
+
+    /// <summary>Identifies the input: each file's path (relative to its input), size and modification time, and each input's row count.</summary>
     private static string Fingerprint(InputCatalog catalog)
     {
         var text = new StringBuilder();
         foreach (var table in new[] { catalog.Events, catalog.Items, catalog.Follows }.OfType<InputTable>())
         {
             text.Append(table.Name).Append(':').Append(table.Rows).Append('\n');
+            if (table.LakeFiles is { } lakeFiles)
+            {
+                // On a lake the engine reported each file's size and modification time; this machine cannot stat them.
+                foreach (var file in lakeFiles)
+                    text.Append(RelativeName(table, file.Path)).Append(' ').Append(file.Bytes).Append(' ').Append(file.ModifiedUtc.Ticks).Append('\n');
+                continue;
+            }
             foreach (var file in table.Files)
             {
                 var relative = RelativeName(table, file);
@@ -448,17 +483,5 @@ public sealed class JobRunner
             }
         }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
-    }
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // The next run removes leftover staging folders (OutputPublisher.Recover).
-        }
     }
 }

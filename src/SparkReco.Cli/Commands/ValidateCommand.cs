@@ -20,7 +20,7 @@ public static class ValidateCommand
             var settings = options.Load(parse);
             using var loggers = ConsoleLogging.Create(parse.GetValue(options.Verbose), quiet: false, parse.GetValue(options.LogFormat) ?? ConsoleLogging.TextFormat, Jobs.Running.JobRunner.NewRunId(DateTime.UtcNow));
             JobRunner.CheckOutputPlacement(settings);
-            var catalog = await InputInspectors.For(settings).InspectAsync(settings.Input, ct);
+            var catalog = await InputInspectors.For(settings, token => Engines.Factory(loggers)(settings.Engine, token)).InspectAsync(settings.Input, ct);
             await using var engine = await Engines.Factory(loggers)(settings.Engine, ct);
             foreach (var view in SourceTables.Render(catalog, settings.Input.Columns, engine.Dialect))
                 await engine.ExecuteAsync(view, ct);

@@ -122,31 +122,92 @@ internal static class ArrowConversion
     /// <summary>Blocks of driver-made rows as one Arrow IPC stream (LocalRelation.data); the schema names and types every column.</summary>
     public static async Task<(byte[] Data, long Rows)> WriteStreamAsync(IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, CancellationToken ct)
     {
+        var (chunks, rows) = await WriteChunksAsync(schema, blocks, long.MaxValue, ct);
+        return (chunks[0], rows);
+    }
+
+    /// <summary>
+    /// Blocks of driver-made rows as Arrow IPC streams of about <paramref name="chunkBytes"/> each (estimated from the values:
+    /// 4 or 8 bytes per number, UTF-8 bytes plus an offset per string), in row order, so that no single request carries
+    /// more than the server accepts (Spark Connect's inbound limit is 128 MB by default). A row larger than the budget is a
+    /// chunk of its own. There is always at least one chunk: an empty table still needs its schema on the wire.
+    /// </summary>
+    public static async Task<(IReadOnlyList<byte[]> Chunks, long Rows)> WriteChunksAsync(IReadOnlyList<(string Name, ColumnType Type)> schema, IAsyncEnumerable<ColumnTable> blocks, long chunkBytes, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkBytes);
         var arrowSchema = new Schema.Builder();
         foreach (var (name, type) in schema) arrowSchema.Field(f => f.Name(name).DataType(ArrowType(type)).Nullable(true));
         var built = arrowSchema.Build();
-        using var stream = new MemoryStream();
+        var chunks = new List<byte[]>();
         long rows = 0;
-        using (var writer = new ArrowStreamWriter(stream, built, leaveOpen: true))
+        MemoryStream? stream = null;
+        ArrowStreamWriter? writer = null;
+        long estimate = 0;
+
+        async Task AppendAsync(ColumnTable block, int start, int count)
         {
-            var wrote = false;
-            await foreach (var block in blocks.WithCancellation(ct))
+            if (writer is null)
             {
-                var arrays = schema.Select(c => Build(block, c.Name, c.Type)).ToList();
-                using var batch = new RecordBatch(built, arrays, block.RowCount);
-                await writer.WriteRecordBatchAsync(batch, ct);
-                rows += block.RowCount;
-                wrote = true;
+                stream = new MemoryStream();
+                writer = new ArrowStreamWriter(stream, built, leaveOpen: true);
             }
-            // An empty table still needs its schema on the wire: one batch of no rows.
-            if (!wrote)
-            {
-                using var empty = new RecordBatch(built, schema.Select(c => Build(new ColumnTable(0, [EmptyColumn(c.Name, c.Type)]), c.Name, c.Type)).ToList(), 0);
-                await writer.WriteRecordBatchAsync(empty, ct);
-            }
-            await writer.WriteEndAsync(ct);
+            using var batch = new RecordBatch(built, schema.Select(c => Build(block, c.Name, c.Type, start, count)).ToList(), count);
+            await writer.WriteRecordBatchAsync(batch, ct);
         }
-        return (stream.ToArray(), rows);
+
+        async Task CloseAsync()
+        {
+            if (writer is null) return;
+            await writer.WriteEndAsync(ct);
+            writer.Dispose();
+            chunks.Add(stream!.ToArray());
+            await stream.DisposeAsync();
+            (writer, stream, estimate) = (null, null, 0);
+        }
+
+        await foreach (var block in blocks.WithCancellation(ct))
+        {
+            var columns = schema.Select(c => Find(block, c.Name, c.Type)).ToList();
+            var start = 0;
+            for (var r = 0; r < block.RowCount; r++)
+            {
+                var size = RowBytes(columns, r);
+                // The chunk holds rows already (written or pending) and this one would pass the budget: close it first.
+                if (estimate > 0 && estimate + size > chunkBytes)
+                {
+                    if (r > start) await AppendAsync(block, start, r - start);
+                    await CloseAsync();
+                    start = r;
+                }
+                estimate += size;
+            }
+            if (block.RowCount > start) await AppendAsync(block, start, block.RowCount - start);
+            rows += block.RowCount;
+        }
+        if (chunks.Count == 0 && writer is null)
+        {
+            var empty = new ColumnTable(0, schema.Select(c => EmptyColumn(c.Name, c.Type)).ToList());
+            await AppendAsync(empty, 0, 0);
+        }
+        await CloseAsync();
+        return (chunks, rows);
+    }
+
+    /// <summary>The budget's estimate of one row: what its values take in Arrow buffers (validity bits and padding aside).</summary>
+    private static long RowBytes(IReadOnlyList<Column> columns, int row)
+    {
+        long size = 0;
+        foreach (var column in columns)
+        {
+            size += column.Values switch
+            {
+                int[] => 4,
+                long[] or double[] => 8,
+                string?[] v => 4 + (v[row] is { } text ? System.Text.Encoding.UTF8.GetByteCount(text) : 0),
+                _ => 8,
+            };
+        }
+        return size;
     }
 
     private static Column EmptyColumn(string name, ColumnType type) => type switch
@@ -157,37 +218,45 @@ internal static class ArrowConversion
         _ => Column.Of(name, Array.Empty<string?>()),
     };
 
-    private static IArrowArray Build(ColumnTable block, string name, ColumnType type)
+    private static Column Find(ColumnTable block, string name, ColumnType type)
     {
         var column = block.Columns.FirstOrDefault(c => c.Name == name)
             ?? throw new ArgumentException($"A block of rows has no column '{name}' (it has {string.Join(", ", block.Columns.Select(c => c.Name))}).");
         if (column.Type != type) throw new ArgumentException($"Column '{name}' is {column.Type} in a block but {type} in the schema.");
+        return column;
+    }
+
+    /// <summary>Rows <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> of a block's column as an Arrow array.</summary>
+    private static IArrowArray Build(ColumnTable block, string name, ColumnType type, int start, int count)
+    {
+        var column = Find(block, name, type);
         var nulls = column.Nulls;
+        var end = start + count;
         bool IsNull(int r) => nulls?[r] == true;
         switch (column.Values)
         {
             case int[] v:
             {
                 var b = new Int32Array.Builder();
-                for (var r = 0; r < block.RowCount; r++) { if (IsNull(r)) b.AppendNull(); else b.Append(v[r]); }
+                for (var r = start; r < end; r++) { if (IsNull(r)) b.AppendNull(); else b.Append(v[r]); }
                 return b.Build();
             }
             case long[] v:
             {
                 var b = new Int64Array.Builder();
-                for (var r = 0; r < block.RowCount; r++) { if (IsNull(r)) b.AppendNull(); else b.Append(v[r]); }
+                for (var r = start; r < end; r++) { if (IsNull(r)) b.AppendNull(); else b.Append(v[r]); }
                 return b.Build();
             }
             case double[] v:
             {
                 var b = new DoubleArray.Builder();
-                for (var r = 0; r < block.RowCount; r++) { if (IsNull(r)) b.AppendNull(); else b.Append(v[r]); }
+                for (var r = start; r < end; r++) { if (IsNull(r)) b.AppendNull(); else b.Append(v[r]); }
                 return b.Build();
             }
             case string?[] v:
             {
                 var b = new StringArray.Builder();
-                for (var r = 0; r < block.RowCount; r++) { if (IsNull(r) || v[r] is null) b.AppendNull(); else b.Append(v[r]); }
+                for (var r = start; r < end; r++) { if (IsNull(r) || v[r] is null) b.AppendNull(); else b.Append(v[r]); }
                 return b.Build();
             }
             default:

@@ -86,6 +86,9 @@ internal sealed class FakeSparkService : SparkConnectService.SparkConnectService
     /// <summary>Answers AnalyzePlan.schema for a SQL relation.</summary>
     public Func<string, DataType>? AnalyzeSchema { get; set; }
 
+    /// <summary>Answers AnalyzePlan.schema for a Read relation over a data source (files on a lake); may throw a Spark error.</summary>
+    public Func<Read.Types.DataSource, DataType>? AnalyzeRead { get; set; }
+
     /// <summary>Config calls that fail with UNAVAILABLE before one succeeds (a server that is still starting).</summary>
     public int UnavailableConfigCalls { get; set; }
 
@@ -126,7 +129,9 @@ internal sealed class FakeSparkService : SparkConnectService.SparkConnectService
         var response = new AnalyzePlanResponse { SessionId = request.SessionId };
         if (request.AnalyzeCase == AnalyzePlanRequest.AnalyzeOneofCase.SparkVersion)
             response.SparkVersion = new AnalyzePlanResponse.Types.SparkVersion { Version = SparkVersion };
-        else if (request.AnalyzeCase == AnalyzePlanRequest.AnalyzeOneofCase.Schema && AnalyzeSchema is not null)
+        else if (request.AnalyzeCase == AnalyzePlanRequest.AnalyzeOneofCase.Schema && request.Schema.Plan.Root.RelTypeCase == Relation.RelTypeOneofCase.Read && AnalyzeRead is not null)
+            response.Schema = new AnalyzePlanResponse.Types.Schema { Schema_ = AnalyzeRead(request.Schema.Plan.Root.Read.DataSource) };
+        else if (request.AnalyzeCase == AnalyzePlanRequest.AnalyzeOneofCase.Schema && request.Schema.Plan.Root.RelTypeCase == Relation.RelTypeOneofCase.Sql && AnalyzeSchema is not null)
             response.Schema = new AnalyzePlanResponse.Types.Schema { Schema_ = AnalyzeSchema(request.Schema.Plan.Root.Sql.Query) };
         else
             throw new RpcException(new Status(StatusCode.Unimplemented, "only spark_version is scripted"));
@@ -160,6 +165,10 @@ internal sealed class FakeSparkService : SparkConnectService.SparkConnectService
                     Write(command.WriteOperation);
                     break;
             }
+        }
+        else if (request.Plan.Root.RelTypeCase != Relation.RelTypeOneofCase.Sql)
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented, "only SQL relations are answered as queries"));
         }
         else
         {
