@@ -55,6 +55,7 @@ public sealed class TuningSearch(IReadOnlyList<TuningDimension> dimensions, Time
             [Choice("50", ("Neighbors:MaxItemsPerNeighbor", "50")), Choice("100", ("Neighbors:MaxItemsPerNeighbor", "100")), Choice("all", ("Neighbors:MaxItemsPerNeighbor", "0"))],
             UsesNeighbours),
         new("popularity penalty", Values("Recommend:PopularityPenalty", "0", "0.1", "0.15", "0.2", "0.25")),
+        new("user-based popularity penalty", Values("Neighbors:PopularityPenalty", "0", "0.1", "0.2", "0.3"), UsesNeighbours),
         new("half-life (days)", Values("Affinity:HalfLifeDays", "7", "30", "180", "3650")),
     ];
 

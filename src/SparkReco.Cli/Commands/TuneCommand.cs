@@ -118,6 +118,7 @@ public static class TuneCommand
             ["Neighbors:TopK"] = s.Neighbors.TopK.ToString(CultureInfo.InvariantCulture),
             ["Neighbors:MaxItemsPerNeighbor"] = s.Neighbors.MaxItemsPerNeighbor.ToString(CultureInfo.InvariantCulture),
             ["Neighbors:WeightExponent"] = N(s.Neighbors.WeightExponent),
+            ["Neighbors:PopularityPenalty"] = N(s.Neighbors.PopularityPenalty),
             ["Similarity:TopK"] = s.Similarity.TopK.ToString(CultureInfo.InvariantCulture),
             ["Recommend:PopularityPenalty"] = N(s.Recommend.PopularityPenalty),
         };

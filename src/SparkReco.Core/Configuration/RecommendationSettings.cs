@@ -46,7 +46,7 @@ public sealed record EaseSettings(double Lambda, int MaxItems)
 }
 
 /// <summary>User-user neighbours (user_neighbors): popular-item cut-off, minimum overlap, top-K.</summary>
-public sealed record NeighborSettings(int MaxUsersPerItem, int MinOverlap, int TopK, int MaxItemsPerNeighbor, double WeightExponent = 1.0)
+public sealed record NeighborSettings(int MaxUsersPerItem, int MinOverlap, int TopK, int MaxItemsPerNeighbor, double WeightExponent = 1.0, double PopularityPenalty = 0.0)
 {
     public static NeighborSettings Read(SettingsReader r) => new(
         r.GetInt("Neighbors:MaxUsersPerItem", 1000,
@@ -61,7 +61,11 @@ public sealed record NeighborSettings(int MaxUsersPerItem, int MinOverlap, int T
         r.GetDouble("Neighbors:WeightExponent", 1.0,
             "User-based scores weight each neighbour by its cosine raised to this power (sign kept), in the sum and in the denominator; above 1 the closest neighbours " +
             "count more (\"similarity amplification\"). user_neighbors keeps the plain cosine.",
-            0.25, 10));
+            0.25, 10),
+        r.GetDouble("Neighbors:PopularityPenalty", 0,
+            "Extra popularity penalty γ on the user-based source only: its candidates are divided by (users of the item)^(β + γ), β = Recommend:PopularityPenalty. " +
+            "Neighbours' items lean to the popular ones more than item-based similarities do (rp3beta already discounts popularity), so the user-based source may want more penalty than the item-based one.",
+            0, 4));
 }
 
 /// <summary>The recommendations table: blend of item- and user-based scores, seen items, popularity back-fill.</summary>

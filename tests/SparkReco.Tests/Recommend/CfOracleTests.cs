@@ -60,6 +60,7 @@ public sealed class CfOracleTests
             ["Recommend:CandidatesPerSource"] = random.Next(2, 7).ToString(CultureInfo.InvariantCulture),
             ["Neighbors:MaxItemsPerNeighbor"] = random.Next(0, 4).ToString(CultureInfo.InvariantCulture),
             ["Neighbors:WeightExponent"] = new[] { "1", "2", "2.5" }[random.Next(3)],
+            ["Neighbors:PopularityPenalty"] = random.Next(3) == 0 ? "0.25" : "0",
             ["Similarity:Rp3Alpha"] = random.Next(2) == 0 ? "1" : "0.5",
             ["Similarity:Rp3Beta"] = random.Next(2) == 0 ? "0.5" : "0",
             ["Similarity:Shrinkage"] = new[] { "0", "1", "20" }[random.Next(3)],
@@ -99,7 +100,8 @@ public sealed class CfOracleTests
         var itemScores = await h.ReadCandidatesAsync("rec_item_scores", "cf_items");
         AssertCandidates(CfReference.Cut(CfReference.ItemScores(affinity, simRows), affinity, cut), itemScores, cut.Candidates);
         var userScores = await h.ReadCandidatesAsync("rec_user_scores", "cf_users");
-        AssertCandidates(CfReference.Cut(CfReference.UserScores(affinity, neighborRows, s.Neighbors.MaxItemsPerNeighbor, s.Neighbors.WeightExponent), affinity, cut), userScores, cut.Candidates);
+        var userCut = cut with { Beta = r.PopularityPenalty + s.Neighbors.PopularityPenalty };
+        AssertCandidates(CfReference.Cut(CfReference.UserScores(affinity, neighborRows, s.Neighbors.MaxItemsPerNeighbor, s.Neighbors.WeightExponent), affinity, userCut), userScores, cut.Candidates);
 
         // recommendations: blend of the cut candidates (seen items and the penalty are already applied), back-fill.
         var expected = RecommendReference.Recommend(affinity, Candidates(itemScores), Candidates(userScores),

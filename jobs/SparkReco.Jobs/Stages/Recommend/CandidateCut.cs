@@ -16,11 +16,11 @@ internal static class CandidateCut
     /// item_ix, <paramref name="sumColumn"/> and reason_ix; <paramref name="score"/> is the score before the penalty
     /// (an expression over <c>s</c> and <paramref name="extraJoin"/>).
     /// </summary>
-    public static string Render(StageContext c, TableScope scope, string sumColumn, string score, string extraJoin = "")
+    public static string Render(StageContext c, TableScope scope, string source, string sumColumn, string score, string extraJoin = "")
     {
         var d = c.Dialect;
         var r = c.Settings.Recommend;
-        var beta = r.PopularityPenalty;
+        var beta = Beta(c, source);
         var penalised = beta > 0 ? $"{score} / power(CAST(p.users AS DOUBLE), {d.Literal(beta)})" : score;
         var popularityJoin = beta > 0
             ? $"""
@@ -72,18 +72,27 @@ internal static class CandidateCut
     }
 
     /// <summary>One line for the SQL header: what the cut does with these settings.</summary>
-    public static string Describe(StageContext c)
+    public static string Describe(StageContext c, string source)
     {
         var r = c.Settings.Recommend;
-        return $"kept when positive{(r.RemoveSeen ? ", seen items removed" : "")}{(r.PopularityPenalty > 0 ? $", divided by users(item)^{r.PopularityPenalty.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "")}; the best {r.Candidates(c.Settings.Evaluation)} per user (ties: lowest item first)";
+        var beta = Beta(c, source);
+        return $"kept when positive{(r.RemoveSeen ? ", seen items removed" : "")}{(beta > 0 ? $", divided by users(item)^{beta.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "")}; the best {r.Candidates(c.Settings.Evaluation)} per user (ties: lowest item first)";
     }
 
+    /// <summary>
+    /// The popularity penalty's exponent for a source ("item" or "user"): Recommend:PopularityPenalty, plus
+    /// Neighbors:PopularityPenalty for the user-based source.
+    /// </summary>
+    public static double Beta(StageContext c, string source) =>
+        c.Settings.Recommend.PopularityPenalty + (source == "user" ? c.Settings.Neighbors.PopularityPenalty : 0.0);
+
     /// <summary>The kernel's options for the same cut (users per item read from item_popularity when the penalty is on).</summary>
-    public static async Task<CandidateOptions> OptionsAsync(IEngine engine, StageContext c, TableScope scope, int items, CancellationToken ct)
+    public static async Task<CandidateOptions> OptionsAsync(IEngine engine, StageContext c, TableScope scope, string source, int items, CancellationToken ct)
     {
         var r = c.Settings.Recommend;
+        var beta = Beta(c, source);
         var itemUsers = Array.Empty<int>();
-        if (r.PopularityPenalty > 0)
+        if (beta > 0)
         {
             itemUsers = new int[items];
             var popularity = await engine.ReadColumnsAsync($"SELECT item_ix, CAST(users AS INTEGER) AS users FROM {c.Q(scope["item_popularity"])}", ct);
@@ -91,7 +100,7 @@ internal static class CandidateCut
             var users = popularity.Ints("users");
             for (var i = 0; i < popularity.RowCount; i++) itemUsers[ix[i]] = users[i];
         }
-        return new CandidateOptions(r.RemoveSeen, r.PopularityPenalty, itemUsers, r.Candidates(c.Settings.Evaluation));
+        return new CandidateOptions(r.RemoveSeen, beta, itemUsers, r.Candidates(c.Settings.Evaluation));
     }
 
     /// <summary>The columns of a candidate table: (row, column, score, extra).</summary>

@@ -51,7 +51,7 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
     [
         (Name, $"""
             -- {Name}: one row per (user_ix, item_ix) candidate.
-            -- score = sum over the user's items j of affinity(u, j) * similarity(j, item), {CandidateCut.Describe(c)};
+            -- score = sum over the user's items j of affinity(u, j) * similarity(j, item), {CandidateCut.Describe(c, "item")};
             -- reason_ix = the j with the largest term.
             {ScoreGridSql.Note}
             WITH weight_bounds AS (
@@ -92,7 +92,7 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
                     ON s.item_ix = a.item_ix{(slice is null ? "" : $"\nWHERE a.user_ix {slice}")}
                 """)}
             ),
-            {CandidateCut.Render(c, _scope, "score", "s.score")}
+            {CandidateCut.Render(c, _scope, "item", "score", "s.score")}
             """),
     ];
 
@@ -101,7 +101,7 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
         var affinity = (await CfKernels.AffinityAsync(engine, c, _scope, ct)).Matrix;
         var items = affinity.ColumnCount;
         var similarity = (await CfKernels.RankedAsync(engine, c, Weights(c), ("item_ix", "similar_ix", "similarity", "cooccurrence"), items, items, ct)).Matrix;
-        var options = await CandidateCut.OptionsAsync(engine, c, _scope, items, ct);
+        var options = await CandidateCut.OptionsAsync(engine, c, _scope, "item", items, ct);
         return await CandidateCut.WriteAsync(engine, c, Name, ScoreKernel.ItemBased(affinity, similarity, options, c.Settings.Engine.Threads), affinity.Rows, items, ct);
     }
 }

@@ -275,7 +275,7 @@ public sealed class RecommendationsStage(TableScope? scope = null, RecommendVari
 
         var header = string.Create(CultureInfo.InvariantCulture, $"""
             -- {RankedName(c)}: one row per (user_ix, rank), the top {v.TopN} items per user.
-            -- Each source's candidates (already cut to the best N′ per user{(settings.RemoveSeen ? ", seen items removed" : "")}{(settings.PopularityPenalty > 0 ? $", divided by users(item)^{settings.PopularityPenalty}" : "")}) are divided by the
+            -- Each source's candidates (already cut to the best N′ per user{(settings.RemoveSeen ? ", seen items removed" : "")}{(settings.PopularityPenalty > 0 || c.Settings.Neighbors.PopularityPenalty > 0 ? ", divided by users(item)^β of the source" : "")}) are divided by the
             -- user's maximum from that source, then blended as {v.ItemWeight}·item + {v.UserWeight}·user.{(v.Backfill ? "\n-- Lists shorter than N are back-filled with popular unseen items (source popular), after every CF candidate." : "")}
             """);
         return $"""

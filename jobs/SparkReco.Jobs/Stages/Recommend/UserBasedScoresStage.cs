@@ -50,7 +50,7 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
         (Name, $"""
             -- {Name}: one row per (user_ix, item_ix) candidate.
             -- score = sum over u's neighbours v of w(u, v) * affinity(v, item) / sum over u's neighbours of |w(u, v)|,
-            -- {CandidateCut.Describe(c)}; reason_ix = the neighbour with the largest term.{NeighborItemsNote(c)}
+            -- {CandidateCut.Describe(c, "user")}; reason_ix = the neighbour with the largest term.{NeighborItemsNote(c)}
             {ScoreGridSql.Note}
             WITH {NeighborItems(c)}{WeightedNeighbors(c)}neighbor_weights AS (
                 SELECT
@@ -98,7 +98,7 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
                     ON a.user_ix = n.neighbor_ix{(slice is null ? "" : $"\nWHERE n.user_ix {slice}")}
                 """)}
             ),
-            {CandidateCut.Render(c, _scope, "weighted_sum", "s.weighted_sum / w.total_weight", $"""
+            {CandidateCut.Render(c, _scope, "user", "weighted_sum", "s.weighted_sum / w.total_weight", $"""
 
                 JOIN neighbor_weights AS w
                     ON w.user_ix = s.user_ix
@@ -161,7 +161,7 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
         var (users, items) = (affinity.Rows, affinity.ColumnCount);
         var neighbors = (await CfKernels.RankedAsync(engine, c, _scope["cf_user_neighbors"], ("user_ix", "neighbor_ix", "similarity", "overlap"), users, users, ct)).Matrix;
         if (Exponent(c) != 1.0) neighbors = neighbors.MapValues(w => w < 0 ? -Math.Pow(-w, Exponent(c)) : Math.Pow(w, Exponent(c)));
-        var options = await CandidateCut.OptionsAsync(engine, c, _scope, items, ct);
+        var options = await CandidateCut.OptionsAsync(engine, c, _scope, "user", items, ct);
         return await CandidateCut.WriteAsync(engine, c, Name, ScoreKernel.UserBased(affinity, Cap(c) > 0 ? affinity.TopPerRow(Cap(c)) : affinity, neighbors, options, c.Settings.Engine.Threads), users, items, ct);
     }
 }
