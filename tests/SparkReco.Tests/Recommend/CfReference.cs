@@ -136,22 +136,28 @@ public static class CfReference
 
     private static double Norm(Dictionary<string, double> vector) => Math.Sqrt(vector.Values.Sum(x => x * x));
 
-    /// <summary>(user, item) → item-based score Σ_j a(u, j)·s(j, i) and the set of j whose term is (within 1e-12) the largest.</summary>
+    /// <summary>
+    /// (user, item) → item-based score Σ_j a(u, j)·s(j, i) and the set of j that may be named as the reason: the largest
+    /// term's, or any within the reason grid of the user's bound (see <see cref="Summarise"/>).
+    /// </summary>
     public static Dictionary<(string User, string Item), (double Score, HashSet<string> Reasons)> ItemScores(
         IReadOnlyList<AffinityRow> affinity, IReadOnlyList<Scored> similarity)
     {
         var similarTo = similarity.GroupBy(s => s.Key, Ids).ToDictionary(g => g.Key, g => g.ToList(), Ids);
         var terms = new Dictionary<(string, string), List<(string Because, double Term)>>();
+        var bounds = new Dictionary<string, (int Sources, double Largest)>(Ids);
         foreach (var row in affinity)
         {
             if (!similarTo.TryGetValue(row.Item, out var similar)) continue;
+            var (sources, largest) = bounds.GetValueOrDefault(row.User);
+            bounds[row.User] = (sources + 1, Math.Max(largest, Math.Abs(row.Affinity) * similar.Max(x => Math.Abs(x.Score))));
             foreach (var s in similar)
             {
                 if (!terms.TryGetValue((row.User, s.Id), out var list)) terms[(row.User, s.Id)] = list = [];
                 list.Add((row.Item, row.Affinity * s.Score));
             }
         }
-        return Summarise(terms, divideBy: _ => 1.0);
+        return Summarise(terms, divideBy: _ => 1.0, bound: user => bounds[user].Sources * bounds[user].Largest);
     }
 
     /// <summary>
@@ -167,20 +173,31 @@ public static class CfReference
             g => g.OrderByDescending(r => r.Affinity).ThenBy(r => r.Item, Ids).Take(itemsPerNeighbor > 0 ? itemsPerNeighbor : int.MaxValue).ToList(), Ids);
         var totalWeight = new Dictionary<string, double>(Ids);
         var terms = new Dictionary<(string, string), List<(string Because, double Term)>>();
+        var bounds = new Dictionary<string, (int Sources, double Largest)>(Ids);
         foreach (var n in neighbors)
         {
             totalWeight[n.Key] = totalWeight.GetValueOrDefault(n.Key) + Math.Abs(n.Score);
+            if (itemsOf.GetValueOrDefault(n.Id) is { Count: > 0 } lent)
+            {
+                var (sources, largest) = bounds.GetValueOrDefault(n.Key);
+                bounds[n.Key] = (sources + 1, Math.Max(largest, Math.Abs(n.Score) * lent.Max(x => Math.Abs(x.Affinity))));
+            }
             foreach (var row in itemsOf.GetValueOrDefault(n.Id) ?? [])
             {
                 if (!terms.TryGetValue((n.Key, row.Item), out var list)) terms[(n.Key, row.Item)] = list = [];
                 list.Add((n.Id, n.Score * row.Affinity));
             }
         }
-        return Summarise(terms, user => totalWeight[user]);
+        return Summarise(terms, user => totalWeight[user], bound: user => bounds[user].Sources * bounds[user].Largest);
     }
 
+    /// <summary>
+    /// Sums per (user, item), and the reasons that may be named: the definition compares terms on a grid of 2²¹ units of
+    /// the user's score grid, i.e. 2⁻²⁹ to 2⁻³⁰ of the bound (sources × largest |term|), lowest id among equal keys, so
+    /// any term within 2⁻²⁸ of the bound below the largest may be the one named (the reference does not round).
+    /// </summary>
     private static Dictionary<(string User, string Item), (double Score, HashSet<string> Reasons)> Summarise(
-        Dictionary<(string, string), List<(string Because, double Term)>> terms, Func<string, double> divideBy)
+        Dictionary<(string, string), List<(string Because, double Term)>> terms, Func<string, double> divideBy, Func<string, double> bound)
     {
         var result = new Dictionary<(string User, string Item), (double Score, HashSet<string> Reasons)>();
         foreach (var ((user, item), list) in terms)
@@ -188,7 +205,8 @@ public static class CfReference
             var sum = list.Sum(t => t.Term);
             if (sum <= 0) continue;
             var best = list.Max(t => t.Term);
-            var reasons = list.Where(t => t.Term >= best - 1e-12 * Math.Abs(best)).Select(t => t.Because).ToHashSet(Ids);
+            var tolerance = Math.Max(1e-12 * Math.Abs(best), bound(user) * Math.Pow(2, -28));
+            var reasons = list.Where(t => t.Term >= best - tolerance).Select(t => t.Because).ToHashSet(Ids);
             result[(user, item)] = (sum / divideBy(user), reasons);
         }
         return result;
