@@ -90,5 +90,11 @@ public abstract class MultiTableStage : IStage
             foreach (var (key, value) in result[0])
                 context.Facts[$"{FactPrefix}.{key}"] = value is null ? 0L : Convert.ToInt64(value, CultureInfo.InvariantCulture);
         }
+        OnFacts(context);
+    }
+
+    /// <summary>Called once the fact queries' results are in <see cref="StageContext.Facts"/> (e.g. to warn about them).</summary>
+    protected virtual void OnFacts(StageContext context)
+    {
     }
 }

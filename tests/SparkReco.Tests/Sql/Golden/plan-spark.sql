@@ -170,6 +170,12 @@ JOIN `cf_users` AS u
 JOIN `cf_items` AS i
     ON i.item_id = a.item_id;
 CACHE TABLE `cf_affinity` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+-- cf_affinity facts: (user, item) pairs, and those last engaged with more than 3 half-lives
+-- (30 days each, Affinity:HalfLifeDays) before as_of.
+SELECT
+    count(*) AS pairs,
+    sum(CASE WHEN CAST(1793491200 AS DOUBLE) - CAST(unix_micros(last_event_time) AS DOUBLE) / CAST(1000000 AS DOUBLE) > CAST(7776000 AS DOUBLE) THEN 1 ELSE 0 END) AS stale_pairs
+FROM `cf_affinity`;
 
 -- ===== stage item_popularity: one row per item: decayed popularity (sum of affinity) and number of users
 -- reads: affinity, cf_affinity
@@ -1030,6 +1036,12 @@ JOIN `eval_train_cf_users` AS u
 JOIN `eval_train_cf_items` AS i
     ON i.item_id = a.item_id;
 CACHE TABLE `eval_train_cf_affinity` OPTIONS ('storageLevel' 'MEMORY_AND_DISK');
+-- eval_train_cf_affinity facts: (user, item) pairs, and those last engaged with more than 3 half-lives
+-- (30 days each, Affinity:HalfLifeDays) before as_of.
+SELECT
+    count(*) AS pairs,
+    sum(CASE WHEN CAST(1792886400 AS DOUBLE) - CAST(unix_micros(last_event_time) AS DOUBLE) / CAST(1000000 AS DOUBLE) > CAST(7776000 AS DOUBLE) THEN 1 ELSE 0 END) AS stale_pairs
+FROM `eval_train_cf_affinity`;
 
 -- ===== stage eval_train_item_popularity: evaluation train model: one row per item: decayed popularity (sum of affinity) and number of users
 -- reads: eval_train_affinity, eval_train_cf_affinity
