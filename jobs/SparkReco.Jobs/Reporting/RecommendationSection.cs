@@ -61,6 +61,7 @@ public sealed class RecommendationSection : IReportSection
         var body = Html.BarChart("Where the recommendations come from (rows per source)",
             bySource.Select(x => (SourceName(x.Source), x.Rows)).ToList(), v => $"{Html.Format((long)v)} ({Html.Percent(v / total)})");
         body += Evaluation(context);
+        if (SparkReco.Jobs.Stages.Recommend.CfAffinityStage.StaleHistoryNote(context) is { } stale) body += Html.Paragraph("Note: " + stale);
         return Html.Section("recommendations", "Recommendations",
             $"Every user gets up to {context.Settings.Recommend.TopN} recommended items, each with a one-line reason, for feeds, e-mail and push; " +
             "this shows where they come from and, when the offline test ran, how often they matched what users engaged with next.",

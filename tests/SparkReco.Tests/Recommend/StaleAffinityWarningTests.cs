@@ -35,10 +35,12 @@ public sealed class StaleAffinityWarningTests
             var warning = Assert.Single(warnings);
             Assert.Contains("100%", warning, StringComparison.Ordinal);
             Assert.Contains("Affinity:HalfLifeDays=30", warning, StringComparison.Ordinal);
+            Assert.EndsWith(CfAffinityStage.StaleHistoryNote(h.Context)!, warning, StringComparison.Ordinal);
         }
         else
         {
             Assert.Empty(warnings);
+            Assert.Null(CfAffinityStage.StaleHistoryNote(h.Context));
         }
     }
 

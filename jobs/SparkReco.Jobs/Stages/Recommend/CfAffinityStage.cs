@@ -68,16 +68,26 @@ public sealed class CfAffinityStage(TableScope? scope = null) : MultiTableStage
 
     protected override void OnFacts(StageContext context)
     {
-        if (_scope != TableScope.Main) return; // the evaluation's train copy would only repeat the warning
-        var pairs = Convert.ToInt64(context.Facts[$"{FactPrefix}.pairs"], CultureInfo.InvariantCulture);
-        var stale = Convert.ToInt64(context.Facts[$"{FactPrefix}.stale_pairs"], CultureInfo.InvariantCulture);
-        if (pairs == 0 || stale * 2 <= pairs) return;
+        // The evaluation's train copy would only repeat the warning.
+        if (_scope == TableScope.Main && StaleHistoryNote(context) is { } note) context.Logger.LogWarning("Stage {Stage}: {Note}", Name, note);
+    }
+
+    /// <summary>
+    /// The sentence the log and the report give when most pairs are stale (see <see cref="FactQueries"/>), or null;
+    /// from the main run's facts.
+    /// </summary>
+    public static string? StaleHistoryNote(StageContext context)
+    {
+        if (!context.Facts.TryGetValue("cf_affinity.pairs", out var p) || !context.Facts.TryGetValue("cf_affinity.stale_pairs", out var st)) return null;
+        var pairs = Convert.ToInt64(p, CultureInfo.InvariantCulture);
+        var stale = Convert.ToInt64(st, CultureInfo.InvariantCulture);
+        if (pairs == 0 || stale * 2 <= pairs) return null;
         var halfLife = context.Settings.Affinity.HalfLifeDays;
-        context.Logger.LogWarning(
-            "Stage {Stage}: {Share}% of the (user, item) pairs were last engaged with more than {Days} days ({HalfLives} half-lives, Affinity:HalfLifeDays={HalfLife}) before as_of, " +
-            "so their affinity is below 1/8 of a fresh one. That suits a feed where old engagement should fade; for ratings, purchases or other long histories " +
-            "set Affinity:HalfLifeDays much larger (e.g. 3650), or let `sparkreco tune` choose it",
-            Name, Math.Round(100.0 * stale / pairs).ToString(CultureInfo.InvariantCulture), halfLife * StaleHalfLives, StaleHalfLives, halfLife);
+        var days = (halfLife * StaleHalfLives).ToString(CultureInfo.InvariantCulture);
+        return $"{Math.Round(100.0 * stale / pairs).ToString(CultureInfo.InvariantCulture)}% of the (user, item) pairs were last engaged with more than {days} days " +
+            $"({StaleHalfLives} half-lives, Affinity:HalfLifeDays={halfLife.ToString(CultureInfo.InvariantCulture)}) before as_of, so their affinity is below 1/8 of a fresh one. " +
+            "That suits a feed where old engagement should fade; for ratings, purchases or other long histories set Affinity:HalfLifeDays much larger (e.g. 3650), " +
+            "or let `sparkreco tune` choose it.";
     }
 
     private string Dictionary(StageContext c, string table, string kind) =>
