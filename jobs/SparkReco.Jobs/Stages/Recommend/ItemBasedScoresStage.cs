@@ -56,26 +56,14 @@ public sealed class ItemBasedScoresStage(TableScope? scope = null) : MultiTableS
             {ScoreGridSql.Note}
             WITH weight_bounds AS (
                 SELECT
-                    item_ix,
-                    max(abs(similarity)) AS largest_weight
+                    item_ix AS source_ix,
+                    max(abs(similarity)) AS largest
                 FROM {c.Q(Weights(c))}
                 GROUP BY
                     item_ix
             ),
             user_scales AS (
-                SELECT
-                    user_ix,
-                    {ScoreGridSql.Scale(c.Dialect, "bound")} AS scale
-                FROM (
-                    SELECT
-                        a.user_ix,
-                        count(*) * max(abs(a.affinity) * b.largest_weight) AS bound
-                    FROM {c.Q(_scope["cf_affinity"])} AS a
-                    JOIN weight_bounds AS b
-                        ON b.item_ix = a.item_ix
-                    GROUP BY
-                        a.user_ix
-                ) AS bounds
+            {ScoreGridSql.UserScales(c.Dialect, c.Q(_scope["cf_affinity"]), "affinity", "item_ix", "weight_bounds")}
             ),
             sums AS (
             {ScoreGridSql.SlicedSums(c.Dialect, "score", "because_ix", slice => $"""

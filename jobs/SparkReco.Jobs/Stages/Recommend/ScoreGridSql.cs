@@ -17,6 +17,29 @@ public static class ScoreGridSql
     public static string Scale(ISqlDialect d, string bound) =>
         $"CASE WHEN {bound} > {d.Literal(0.0)} THEN power({d.Literal(2.0)}, least(greatest({d.Literal(51.0)} - ceil(log2({bound})), {d.Literal((double)-ScoreGrid.MaxExponent)}), {d.Literal((double)ScoreGrid.MaxExponent)})) ELSE {d.Literal(1.0)} END";
 
+    /// <summary>
+    /// The CTE body of <c>user_scales</c> (user_ix, scale): per user, the bound = (sources with a row in
+    /// <paramref name="largest"/>) × max |factor| · largest, where <paramref name="sources"/> (aliased <c>x</c>) lists the
+    /// user's sources with their <paramref name="factor"/> column and <paramref name="largest"/> (aliased <c>b</c>, columns
+    /// <c>source_ix</c> and <c>largest</c>) the largest |value| each source lends; joined on b.source_ix = x.<paramref name="sourceKey"/>.
+    /// The kernels compute the same bound (ScoreKernel).
+    /// </summary>
+    public static string UserScales(ISqlDialect d, string sources, string factor, string sourceKey, string largest) => Indent($"""
+        SELECT
+            user_ix,
+            {Scale(d, "bound")} AS scale
+        FROM (
+            SELECT
+                x.user_ix,
+                count(*) * max(abs(x.{factor}) * b.largest) AS bound
+            FROM {sources} AS x
+            JOIN {largest} AS b
+                ON b.source_ix = x.{sourceKey}
+            GROUP BY
+                x.user_ix
+        ) AS bounds
+        """);
+
     /// <summary>The term in grid units: round(product · scale); <paramref name="product"/> is the plain product of the two factors.</summary>
     public static string Units(string product, string scale) => $"round({product} * {scale})";
 
@@ -39,7 +62,6 @@ public static class ScoreGridSql
     public static string SlicedSums(ISqlDialect d, string sumColumn, string contributorColumn, Func<string?, string> contributions)
     {
         var slices = d.AggregateSlices;
-        static string Indent(string text) => "    " + text.Replace("\n", "\n    ", StringComparison.Ordinal);
         return Indent(string.Join("\nUNION ALL\n", Enumerable.Range(0, slices).Select(slice => $"""
             SELECT
                 user_ix,
@@ -54,6 +76,9 @@ public static class ScoreGridSql
                 item_ix
             """)));
     }
+
+    /// <summary>Indents a nested SELECT one level, so the printed plan reads as it nests.</summary>
+    private static string Indent(string text) => "    " + text.Replace("\n", "\n    ", StringComparison.Ordinal);
 
     /// <summary>One comment line for the SQL header.</summary>
     public const string Note =

@@ -62,26 +62,14 @@ public sealed class UserBasedScoresStage(TableScope? scope = null) : MultiTableS
             ),
             item_bounds AS (
                 SELECT
-                    user_ix,
-                    max(abs(affinity)) AS largest_affinity
+                    user_ix AS source_ix,
+                    max(abs(affinity)) AS largest
                 FROM {NeighborItemsTable(c)}
                 GROUP BY
                     user_ix
             ),
             user_scales AS (
-                SELECT
-                    user_ix,
-                    {ScoreGridSql.Scale(c.Dialect, "bound")} AS scale
-                FROM (
-                    SELECT
-                        n.user_ix,
-                        count(*) * max(abs(n.similarity) * b.largest_affinity) AS bound
-                    FROM {NeighborsTable(c)} AS n
-                    JOIN item_bounds AS b
-                        ON b.user_ix = n.neighbor_ix
-                    GROUP BY
-                        n.user_ix
-                ) AS bounds
+            {ScoreGridSql.UserScales(c.Dialect, NeighborsTable(c), "similarity", "neighbor_ix", "item_bounds")}
             ),
             sums AS (
             {ScoreGridSql.SlicedSums(c.Dialect, "weighted_sum", "neighbor_ix", slice => $"""

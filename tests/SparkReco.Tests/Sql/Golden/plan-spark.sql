@@ -531,8 +531,8 @@ CREATE OR REPLACE TEMPORARY VIEW `rec_item_scores` AS
 -- in any order; the reason compares terms to 2^-29 of that bound (near-ties: lowest id).
 WITH weight_bounds AS (
     SELECT
-        item_ix,
-        max(abs(similarity)) AS largest_weight
+        item_ix AS source_ix,
+        max(abs(similarity)) AS largest
     FROM `cf_item_similarity`
     GROUP BY
         item_ix
@@ -543,13 +543,13 @@ user_scales AS (
         CASE WHEN bound > CAST(0 AS DOUBLE) THEN power(CAST(2 AS DOUBLE), least(greatest(CAST(51 AS DOUBLE) - ceil(log2(bound)), CAST(-1000 AS DOUBLE)), CAST(1000 AS DOUBLE))) ELSE CAST(1 AS DOUBLE) END AS scale
     FROM (
         SELECT
-            a.user_ix,
-            count(*) * max(abs(a.affinity) * b.largest_weight) AS bound
-        FROM `cf_affinity` AS a
+            x.user_ix,
+            count(*) * max(abs(x.affinity) * b.largest) AS bound
+        FROM `cf_affinity` AS x
         JOIN weight_bounds AS b
-            ON b.item_ix = a.item_ix
+            ON b.source_ix = x.item_ix
         GROUP BY
-            a.user_ix
+            x.user_ix
     ) AS bounds
 ),
 sums AS (
@@ -662,8 +662,8 @@ neighbor_weights AS (
 ),
 item_bounds AS (
     SELECT
-        user_ix,
-        max(abs(affinity)) AS largest_affinity
+        user_ix AS source_ix,
+        max(abs(affinity)) AS largest
     FROM neighbor_items
     GROUP BY
         user_ix
@@ -674,13 +674,13 @@ user_scales AS (
         CASE WHEN bound > CAST(0 AS DOUBLE) THEN power(CAST(2 AS DOUBLE), least(greatest(CAST(51 AS DOUBLE) - ceil(log2(bound)), CAST(-1000 AS DOUBLE)), CAST(1000 AS DOUBLE))) ELSE CAST(1 AS DOUBLE) END AS scale
     FROM (
         SELECT
-            n.user_ix,
-            count(*) * max(abs(n.similarity) * b.largest_affinity) AS bound
-        FROM `cf_user_neighbors` AS n
+            x.user_ix,
+            count(*) * max(abs(x.similarity) * b.largest) AS bound
+        FROM `cf_user_neighbors` AS x
         JOIN item_bounds AS b
-            ON b.user_ix = n.neighbor_ix
+            ON b.source_ix = x.neighbor_ix
         GROUP BY
-            n.user_ix
+            x.user_ix
     ) AS bounds
 ),
 sums AS (
@@ -1363,8 +1363,8 @@ CREATE OR REPLACE TEMPORARY VIEW `eval_train_rec_item_scores` AS
 -- in any order; the reason compares terms to 2^-29 of that bound (near-ties: lowest id).
 WITH weight_bounds AS (
     SELECT
-        item_ix,
-        max(abs(similarity)) AS largest_weight
+        item_ix AS source_ix,
+        max(abs(similarity)) AS largest
     FROM `eval_train_cf_item_similarity`
     GROUP BY
         item_ix
@@ -1375,13 +1375,13 @@ user_scales AS (
         CASE WHEN bound > CAST(0 AS DOUBLE) THEN power(CAST(2 AS DOUBLE), least(greatest(CAST(51 AS DOUBLE) - ceil(log2(bound)), CAST(-1000 AS DOUBLE)), CAST(1000 AS DOUBLE))) ELSE CAST(1 AS DOUBLE) END AS scale
     FROM (
         SELECT
-            a.user_ix,
-            count(*) * max(abs(a.affinity) * b.largest_weight) AS bound
-        FROM `eval_train_cf_affinity` AS a
+            x.user_ix,
+            count(*) * max(abs(x.affinity) * b.largest) AS bound
+        FROM `eval_train_cf_affinity` AS x
         JOIN weight_bounds AS b
-            ON b.item_ix = a.item_ix
+            ON b.source_ix = x.item_ix
         GROUP BY
-            a.user_ix
+            x.user_ix
     ) AS bounds
 ),
 sums AS (
@@ -1494,8 +1494,8 @@ neighbor_weights AS (
 ),
 item_bounds AS (
     SELECT
-        user_ix,
-        max(abs(affinity)) AS largest_affinity
+        user_ix AS source_ix,
+        max(abs(affinity)) AS largest
     FROM neighbor_items
     GROUP BY
         user_ix
@@ -1506,13 +1506,13 @@ user_scales AS (
         CASE WHEN bound > CAST(0 AS DOUBLE) THEN power(CAST(2 AS DOUBLE), least(greatest(CAST(51 AS DOUBLE) - ceil(log2(bound)), CAST(-1000 AS DOUBLE)), CAST(1000 AS DOUBLE))) ELSE CAST(1 AS DOUBLE) END AS scale
     FROM (
         SELECT
-            n.user_ix,
-            count(*) * max(abs(n.similarity) * b.largest_affinity) AS bound
-        FROM `eval_train_cf_user_neighbors` AS n
+            x.user_ix,
+            count(*) * max(abs(x.similarity) * b.largest) AS bound
+        FROM `eval_train_cf_user_neighbors` AS x
         JOIN item_bounds AS b
-            ON b.user_ix = n.neighbor_ix
+            ON b.source_ix = x.neighbor_ix
         GROUP BY
-            n.user_ix
+            x.user_ix
     ) AS bounds
 ),
 sums AS (
